@@ -1,0 +1,217 @@
+"""The streaming writer behind ``helpers.db.batch_insert``.
+
+Records are read ``chunk_size`` at a time and written with ``executemany``
+inside the caller's transaction, so memory stays constant for an iterator
+of any length and a failure anywhere leaves the table as it was.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .ddl import add_column_sql, create_table_sql, insert_sql
+from .guard import check_identifier
+from .records import SIMPLE_TYPES, column_type, convert, merge_types
+
+if TYPE_CHECKING:
+    from .database import Database
+
+__all__ = ["BatchWriter"]
+
+PROGRESS_KNOWN_MIN = 50_000  # records, when the length is known
+PROGRESS_AFTER_S = 2.0  # seconds, when it is not
+
+
+def _is_dataframe(obj: Any) -> bool:
+    return type(obj).__name__ == "DataFrame" and hasattr(obj, "itertuples")
+
+
+class BatchWriter:
+    """One batch_insert call; :meth:`run` is called inside the transaction."""
+
+    def __init__(
+        self,
+        db: Database,
+        table: str,
+        records: Any,
+        *,
+        chunk_size: int,
+        create: bool,
+        progress: bool | None,
+    ) -> None:
+        self.db = db
+        self.table = table
+        self.chunk_size = chunk_size
+        self.create = create
+        self.progress = progress
+        self.added: list[str] = []
+        self.statements = 0
+        self.total = None
+        if _is_dataframe(records):
+            self._frame_columns(records)
+            self.total = len(records)
+            self.chunks = self._frame_chunks(records)
+            self.rows_are_tuples = True
+        elif (
+            isinstance(records, Mapping)
+            or isinstance(records, str | bytes)
+            or not isinstance(records, Iterable)
+        ):
+            raise TypeError(
+                "records must be a list or iterator of dicts, or a DataFrame;"
+                f" got {type(records).__name__}"
+            )
+        else:
+            self.total = len(records) if hasattr(records, "__len__") else None
+            it = iter(records)
+            self.chunks = iter(lambda: list(itertools.islice(it, chunk_size)), [])
+            self.rows_are_tuples = False
+
+    # -- input shapes -------------------------------------------------------
+
+    def _frame_columns(self, df: Any) -> None:
+        if getattr(df.columns, "nlevels", 1) > 1:
+            raise ValueError(
+                "the DataFrame has MultiIndex columns; flatten them first, e.g."
+                " df.columns = ['_'.join(map(str, c)) for c in df.columns]"
+            )
+        cols = list(df.columns)
+        for c in cols:
+            if not isinstance(c, str):
+                raise TypeError(f"DataFrame column names must be str, got {c!r}")
+            check_identifier(c, "column name")
+        dupes = sorted({c for c in cols if cols.count(c) > 1})
+        if dupes:
+            raise ValueError(f"the DataFrame has duplicate column names: {dupes}")
+        self.frame_columns = cols
+
+    def _frame_chunks(self, df: Any) -> Iterator[list[tuple]]:
+        for start in range(0, len(df), self.chunk_size):
+            part = df.iloc[start : start + self.chunk_size].astype(object)
+            part = part.where(part.notna(), None)
+            yield list(part.itertuples(index=False, name=None))
+
+    # -- the work -----------------------------------------------------------
+
+    def run(self) -> tuple[int, int]:
+        db = self.db
+        existing = [r[1] for r in db._table_columns(self.table)]
+        known = set(existing)  # columns the table has
+        used: list[str] = []  # columns this call writes (others keep their DEFAULT)
+        count = 0
+        bar = None
+        started = time.monotonic()
+        insert = None
+        try:
+            for chunk in self.chunks:
+                if self.rows_are_tuples:
+                    fresh = [] if used else list(self.frame_columns)
+                else:
+                    fresh = self._fresh_keys(chunk, set(used))
+                if fresh:
+                    missing = [c for c in fresh if c not in known]
+                    if missing and not known:
+                        if not self.create:
+                            raise sqlite3.OperationalError(
+                                f"no such table: {self.table} (batch_insert with create=False)"
+                            )
+                        self._create(chunk, missing)
+                    elif missing:
+                        self._add_columns(chunk, missing)
+                    known.update(missing)
+                    used.extend(fresh)
+                    insert = insert_sql(self.table, used)
+                if insert is None:
+                    continue
+                rows = self._rows(chunk, used)
+                db._execute_many(insert, rows)
+                count += len(rows)
+                bar = self._tick(bar, len(rows), count, started)
+            if count == 0 and not existing:
+                raise ValueError(
+                    f"no records to insert, and table {self.table!r} does not exist:"
+                    " its columns cannot be inferred. Pass at least one record, or"
+                    " create it with helpers.db.create_table()"
+                )
+        finally:
+            if bar is not None:
+                bar.close()
+        return count, count
+
+    def _fresh_keys(self, chunk: list, used: set[str]) -> list[str]:
+        fresh: dict[str, None] = {}
+        for i, rec in enumerate(chunk):
+            if not isinstance(rec, Mapping):
+                raise TypeError(
+                    f"record {i} of a chunk is a {type(rec).__name__}, not a dict;"
+                    " batch_insert takes dicts (or a DataFrame)"
+                )
+            if not rec.keys() <= used:
+                for k in rec:
+                    if k not in used and k not in fresh:
+                        if not isinstance(k, str):
+                            raise TypeError(f"record keys must be str, got {k!r}")
+                        check_identifier(k, "column name")
+                        fresh[k] = None
+        return list(fresh)
+
+    def _votes(self, chunk: list, column: str, index: int) -> str:
+        if self.rows_are_tuples:
+            return merge_types(column_type(row[index]) for row in chunk)
+        return merge_types(column_type(rec.get(column)) for rec in chunk)
+
+    def _create(self, chunk: list, new: list[str]) -> None:
+        if not new:
+            raise ValueError(f"the records for {self.table!r} have no keys: nothing to create")
+        decls = {c: self._votes(chunk, c, self._index(c)) for c in new}
+        self.db._execute_built(create_table_sql(self.table, decls, if_not_exists=False))
+        self.statements += 1
+
+    def _add_columns(self, chunk: list, new: list[str]) -> None:
+        for c in new:
+            decl = self._votes(chunk, c, self._index(c))
+            self.db._execute_built(add_column_sql(self.table, c, decl))
+            self.statements += 1
+            self.added.append(c)
+
+    def _index(self, column: str) -> int:
+        return self.frame_columns.index(column) if self.rows_are_tuples else 0
+
+    def _rows(self, chunk: list, columns: list[str]) -> list[tuple]:
+        if self.rows_are_tuples:
+            rows = chunk
+        else:
+            rows = [tuple(map(rec.get, columns)) for rec in chunk]
+        if not {type(v) for row in rows for v in row} <= SIMPLE_TYPES:
+            try:
+                rows = [tuple(map(convert, row)) for row in rows]
+            except TypeError as exc:
+                raise TypeError(f"batch_insert into {self.table!r}: {exc}") from None
+        return rows
+
+    def _tick(self, bar: Any, n: int, count: int, started: float) -> Any:
+        if self.progress is False:
+            return None
+        if bar is None:
+            show = self.progress is True or (
+                self.total >= PROGRESS_KNOWN_MIN
+                if self.total is not None
+                else time.monotonic() - started > PROGRESS_AFTER_S
+            )
+            if not show:
+                return None
+            from tqdm.auto import tqdm
+
+            bar = tqdm(
+                total=self.total,
+                initial=count - n,
+                unit="rows",
+                desc=f"batch_insert {self.table}",
+                mininterval=0.5,
+            )
+        bar.update(n)
+        return bar

@@ -1,0 +1,69 @@
+"""The ``helpers`` object injected into every cell's namespace."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import errors
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from .database import Database
+    from .settings import Settings
+    from .store import Session
+
+__all__ = ["Helpers"]
+
+
+class Helpers:
+    """Code Mode helpers for this notebook's session.
+
+    * ``helpers.db``: the session's guarded SQLite database (query, exec,
+      batch_insert, create_table, state, metrics, logs, schema, explain, browse).
+    * ``helpers.sql``: builders that return SQL text (count_by, top_n, ...).
+    * ``helpers.docs()``: Markdown describing the API and the current schema.
+    * ``helpers.errors``: the exception classes (SQLBlockedError, ...).
+
+    Try ``helpers.db?`` or ``helpers.docs()``.
+    """
+
+    errors = errors
+
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+        self._db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        """The session database (opened on first use)."""
+        if self._db is None:
+            from .database import Database
+
+            self._db = Database(self.session, self.settings)
+        return self._db
+
+    @property
+    def sql(self) -> ModuleType:
+        """SQL builders: ``helpers.db.query(helpers.sql.count_by("t", "col"))``."""
+        from . import sql
+
+        return sql
+
+    def docs(self) -> Any:
+        """Markdown describing the API, the current schema and the limits in force."""
+        from .docs import docs
+
+        return docs(self)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+
+    def __repr__(self) -> str:
+        opened = "open" if self._db is not None and self._db.is_open else "opened on first use"
+        return (
+            f"<Code Mode helpers: session {self.session.id!r}; helpers.db ({opened}),"
+            " helpers.sql (builders), helpers.docs(), helpers.errors. See helpers? >"
+        )

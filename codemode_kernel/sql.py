@@ -1,0 +1,1 @@
+"""``helpers.sql``: SQL builders (filled in by the helpers.sql issue)."""
