@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["load", "register_display"]
+__all__ = ["load", "setup_shell"]
 
 
-def register_display(shell: Any) -> None:
-    """Register the query-result display (footer + JSON payload) on ``shell``."""
+def setup_shell(shell: Any) -> None:
+    """Register the query-result display and the magics on ``shell``.
+
+    Called by the kernel at start and by ``%load_ext codemode_kernel``.
+    """
     try:
         from .display import register
     except ImportError:  # display arrives with its own module
@@ -33,4 +36,4 @@ def load(shell: Any) -> None:
     helpers = Helpers(session, settings)
     shell.user_ns["helpers"] = helpers
     shell.user_ns_hidden["helpers"] = helpers
-    register_display(shell)
+    setup_shell(shell)

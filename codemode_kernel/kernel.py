@@ -94,9 +94,9 @@ class CodeModeKernel(IPythonKernel):
         self.helpers = Helpers(self.codemode_session, self.settings)
         self.shell.codemode_helpers = self.helpers
         self.shell.inject_helpers()
-        from .extension import register_display
+        from .extension import setup_shell
 
-        register_display(self.shell)
+        setup_shell(self.shell)
         self._pending_notices = [f"codemode: {w}" for w in self.setting_warnings]
 
     async def do_execute(self, code: str, silent: bool, *args: Any, **kwargs: Any) -> Any:

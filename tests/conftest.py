@@ -1,0 +1,85 @@
+"""Shared fixtures: real kernels (jupyter-client), real SQLite files, temp data dirs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from kernels import KernelHandle  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def _ensure_kernelspec() -> None:
+    """The tests need the codemode kernelspec of *this* interpreter."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec("codemode")
+        if spec.argv[0] == sys.executable:
+            return
+    except Exception:
+        pass
+    subprocess.run([sys.executable, "-m", "codemode_kernel", "install", "--sys-prefix"],
+                   check=True, capture_output=True)
+
+
+_ensure_kernelspec()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "sessions"
+    return d
+
+
+@pytest.fixture
+def start_kernel(data_dir: Path) -> Iterator:
+    """Factory: start_kernel(env={...}) -> KernelHandle; all are shut down after the test."""
+    started: list[KernelHandle] = []
+
+    def start(env: dict | None = None, kernel_name: str = "codemode", **kw) -> KernelHandle:
+        merged = {"CODEMODE_DATA_DIR": str(data_dir), **(env or {})}
+        k = KernelHandle(kernel_name, merged, **kw)
+        started.append(k)
+        return k
+
+    yield start
+    for k in started:
+        try:
+            k.shutdown()
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def kernel(start_kernel) -> KernelHandle:
+    """One codemode kernel with a temp data dir."""
+    return start_kernel()
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    """A real session database in-process (for fast unit tests of the API)."""
+    from codemode_kernel.database import Database
+    from codemode_kernel.settings import Settings
+    from codemode_kernel.store import SessionStore
+
+    settings = Settings(data_dir=tmp_path / "sessions")
+    session = SessionStore(settings.sessions_dir).open("unit-test")
+    database = Database(session, settings)
+    yield database
+    database.close()
+    session.release()
+
+
+@pytest.fixture(scope="session")
+def spider() -> dict:
+    return json.loads((SHARED / "data" / "spider-dev-sql.json").read_text())
