@@ -140,9 +140,17 @@ def split_statements(sql: str) -> list[tuple[int, str]]:
             start = end
     if sql[start:].strip():
         pieces.append((start, sql[start:]))
-    return [(off, txt) for off, txt in pieces if not _is_blank(txt)]
+    out = []
+    for off, txt in pieces:
+        if _is_blank(txt):
+            continue
+        # Positions in messages point at the statement's first token.
+        lead = _LEADING_BLANK.match(txt).end()
+        out.append((off + lead, txt[lead:]))
+    return out
 
 
+_LEADING_BLANK = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
 _BLANK = re.compile(r"(?:\s+|;|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
 
 
@@ -160,6 +168,22 @@ _ALTER_ADD = re.compile(
     r"^\s*ALTER\s+TABLE\s+(?P<table>.+?)\s+ADD\s+(?:COLUMN\s+)?(?P<coldef>.+?)\s*;?\s*$",
     re.I | re.S,
 )
+
+
+_LEADING_WORD = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*([A-Za-z_]+)", re.S)
+_FORBIDDEN_FIRST_WORDS = {
+    "PRAGMA": "PRAGMA", "BEGIN": "TRANSACTION", "COMMIT": "TRANSACTION", "END": "TRANSACTION",
+    "ROLLBACK": "TRANSACTION", "SAVEPOINT": "TRANSACTION", "RELEASE": "TRANSACTION",
+    "ATTACH": "ATTACH", "DETACH": "ATTACH", "VACUUM": "VACUUM", "REINDEX": "REINDEX",
+    "ANALYZE": "ANALYZE", "EXPLAIN": "EXPLAIN",
+}
+
+
+def _forbidden_first_word(text: str) -> str | None:
+    """Statements refused by their first keyword, before any parsing, so a
+    form sqlglot cannot parse (``RELEASE SAVEPOINT x``) is still named."""
+    m = _LEADING_WORD.match(text)
+    return _FORBIDDEN_FIRST_WORDS.get(m.group(1).upper()) if m else None
 
 
 def _parse_one(text: str):
@@ -337,6 +361,9 @@ def classify(sql: str) -> tuple[Statement, ...]:
     out: list[Statement] = []
     for n, (offset, text) in enumerate(split_statements(sql), start=1):
         parse_text = text.lstrip("\ufeff")
+        first = _forbidden_first_word(parse_text)
+        if first:
+            raise _blocked(first, full, offset, n)
         try:
             trees = _parse_one(parse_text)
         except (ParseError, TokenError) as exc:
@@ -363,8 +390,9 @@ def classify(sql: str) -> tuple[Statement, ...]:
             kind, is_write = _statement_kind(tree, full, offset, n)
         _check_tree(tree, full, offset, n)
         if is_write:
-            target = override[1] if override else _ddl_or_dml_target(tree)
-            if target and _is_reserved(target):
+            for target in [override[1]] if override else _targets(tree):
+                if not _is_reserved(target):
+                    continue
                 raise _blocked(
                     f"{kind} on {target}",
                     full,
@@ -399,22 +427,25 @@ def classify(sql: str) -> tuple[Statement, ...]:
     return tuple(out)
 
 
-def _ddl_or_dml_target(tree) -> str | None:
+def _targets(tree) -> list[str]:
+    """Names of the tables a write statement changes."""
     from sqlglot import exp
 
     if isinstance(tree, exp.Create):
         this = tree.this
-        if isinstance(tree.this, exp.Index):
-            table = tree.this.args.get("table")
-            return table.name if isinstance(table, exp.Table) else None
+        if isinstance(this, exp.Index):
+            table = this.args.get("table")
+            return [table.name] if isinstance(table, exp.Table) else []
         if isinstance(this, exp.Schema):
             this = this.this
-        return this.name if isinstance(this, exp.Table) else None
+        return [this.name] if isinstance(this, exp.Table) else []
     if isinstance(tree, exp.Drop):
-        return tree.this.name if isinstance(tree.this, exp.Table) else None
+        tables = tree.args.get("tables") or ([tree.this] if tree.this is not None else [])
+        return [t.name for t in tables if isinstance(t, exp.Table)]
     if isinstance(tree, exp.Alter):
-        return tree.this.name if isinstance(tree.this, exp.Table) else None
-    return _write_target(tree)
+        return [tree.this.name] if isinstance(tree.this, exp.Table) else []
+    target = _write_target(tree)
+    return [target] if target else []
 
 
 def _rename_target(tree) -> str | None:
