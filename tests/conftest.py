@@ -27,8 +27,11 @@ def _ensure_kernelspec() -> None:
             return
     except Exception:
         pass
-    subprocess.run([sys.executable, "-m", "codemode_kernel", "install", "--sys-prefix"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "codemode_kernel", "install", "--sys-prefix"],
+        check=True,
+        capture_output=True,
+    )
 
 
 _ensure_kernelspec()

@@ -27,13 +27,15 @@ class Cell:
 
     @property
     def stdout(self) -> str:
-        return "".join(m["content"]["text"] for m in self._of("stream")
-                       if m["content"]["name"] == "stdout")
+        return "".join(
+            m["content"]["text"] for m in self._of("stream") if m["content"]["name"] == "stdout"
+        )
 
     @property
     def stderr(self) -> str:
-        return "".join(m["content"]["text"] for m in self._of("stream")
-                       if m["content"]["name"] == "stderr")
+        return "".join(
+            m["content"]["text"] for m in self._of("stream") if m["content"]["name"] == "stderr"
+        )
 
     @property
     def results(self) -> list[dict]:
@@ -62,8 +64,12 @@ class Cell:
 class KernelHandle:
     """A started kernel plus a blocking client."""
 
-    def __init__(self, kernel_name: str = "codemode", env: dict | None = None,
-                 extra_arguments: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        kernel_name: str = "codemode",
+        env: dict | None = None,
+        extra_arguments: list[str] | None = None,
+    ) -> None:
         self.km = jupyter_client.KernelManager(kernel_name=kernel_name)
         full_env = {**os.environ, **(env or {})}
         self.km.start_kernel(env=full_env, extra_arguments=extra_arguments or [])
@@ -74,8 +80,14 @@ class KernelHandle:
     def run(self, code: str, *, timeout: float = 60, metadata: dict | None = None) -> Cell:
         """execute_request (with optional request metadata, e.g.
         ``{"codemode": {"timeout": 2}}``); wait for the reply and idle."""
-        content = dict(code=code, silent=False, store_history=True, user_expressions={},
-                       allow_stdin=False, stop_on_error=True)
+        content = dict(
+            code=code,
+            silent=False,
+            store_history=True,
+            user_expressions={},
+            allow_stdin=False,
+            stop_on_error=True,
+        )
         msg = self.kc.session.msg("execute_request", content, metadata=metadata or {})
         self.kc.shell_channel.send(msg)
         return self.collect(msg["header"]["msg_id"], timeout)

@@ -63,7 +63,9 @@ def test_session_id_precedence(start_kernel):
 
 def test_resolve_session_id_unit():
     assert resolve_session_id("x", {"JPY_SESSION_NAME": "y"}, "kernel-z.json") == (
-        "x", "CODEMODE_SESSION_ID")
+        "x",
+        "CODEMODE_SESSION_ID",
+    )
     assert resolve_session_id(None, {"JPY_SESSION_NAME": "y"}, "kernel-z.json")[0] == "y"
     assert resolve_session_id(None, {}, "/run/kernel-abc-123.json") == ("abc-123", "kernel id")
     sid, source = resolve_session_id(None, {}, None)
@@ -71,8 +73,20 @@ def test_resolve_session_id_unit():
 
 
 HOSTILE = [
-    "../../etc/passwd", "..", ".", "/", "a/b/c", "a\x00b", "x" * 10_000, "ünïcödé/名前",
-    "C:\\Windows\\system32", "~root", "-rf", " ", "a\nb", "..\\..\\x",
+    "../../etc/passwd",
+    "..",
+    ".",
+    "/",
+    "a/b/c",
+    "a\x00b",
+    "x" * 10_000,
+    "ünïcödé/名前",
+    "C:\\Windows\\system32",
+    "~root",
+    "-rf",
+    " ",
+    "a\nb",
+    "..\\..\\x",
 ]
 
 
@@ -101,10 +115,15 @@ def test_permissions(tmp_path, db):
 
 
 def test_bad_settings_reported_and_defaults_kept():
-    settings, warnings = resolve_settings({}, {
-        "CODEMODE_CELL_TIMEOUT": "abc", "CODEMODE_SESSION_TTL": "-5",
-        "CODEMODE_ON_SHUTDOWN": "maybe", "CODEMODE_MAX_ROWS": "25",
-    })
+    settings, warnings = resolve_settings(
+        {},
+        {
+            "CODEMODE_CELL_TIMEOUT": "abc",
+            "CODEMODE_SESSION_TTL": "-5",
+            "CODEMODE_ON_SHUTDOWN": "maybe",
+            "CODEMODE_MAX_ROWS": "25",
+        },
+    )
     assert settings.cell_timeout == 300.0
     assert settings.session_ttl == 86400.0
     assert settings.on_shutdown == "delete"
@@ -140,16 +159,33 @@ def test_install_prefix_writes_spec_that_starts(tmp_path, monkeypatch):
     prefix = tmp_path / "prefix"
     for _ in range(2):  # running it twice is fine
         out = subprocess.run(
-            [sys.executable, "-m", "codemode_kernel", "install", "--prefix", str(prefix),
-             "--name", "cm-test", "--display-name", "CM Test"],
-            capture_output=True, text=True, check=True)
+            [
+                sys.executable,
+                "-m",
+                "codemode_kernel",
+                "install",
+                "--prefix",
+                str(prefix),
+                "--name",
+                "cm-test",
+                "--display-name",
+                "CM Test",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert "Installed kernelspec 'cm-test'" in out.stdout
     spec_dir = prefix / "share" / "jupyter" / "kernels" / "cm-test"
     spec = json.loads((spec_dir / "kernel.json").read_text())
     assert spec["argv"][:3] == [sys.executable, "-m", "codemode_kernel"]
     assert spec["display_name"] == "CM Test" and spec["language"] == "python"
     assert {p.name for p in spec_dir.iterdir()} >= {
-        "kernel.json", "logo-32x32.png", "logo-64x64.png", "logo-svg.svg"}
+        "kernel.json",
+        "logo-32x32.png",
+        "logo-64x64.png",
+        "logo-svg.svg",
+    }
     from jupyter_client.kernelspec import KernelSpecManager
 
     from kernels import KernelHandle
@@ -167,8 +203,11 @@ def test_install_prefix_writes_spec_that_starts(tmp_path, monkeypatch):
 
 
 def test_install_unknown_option_fails():
-    out = subprocess.run([sys.executable, "-m", "codemode_kernel", "install", "--bogus"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "codemode_kernel", "install", "--bogus"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode != 0
     assert "usage:" in out.stderr and "--bogus" in out.stderr
 

@@ -53,14 +53,27 @@ def snapshot(db: Database) -> dict:
         }
         settings = {
             p: conn.execute(f"PRAGMA {p}" + tag).fetchone()[0]
-            for p in ("user_version", "journal_mode", "application_id", "max_page_count",
-                      "foreign_keys", "writable_schema", "trusted_schema")
+            for p in (
+                "user_version",
+                "journal_mode",
+                "application_id",
+                "max_page_count",
+                "foreign_keys",
+                "writable_schema",
+                "trusted_schema",
+            )
         }
         state = conn.execute("SELECT key, value FROM _codemode_state" + tag).fetchall()
     files = sorted(os.listdir(Path(db.path).parent))
     scratch = sorted(os.listdir(SCRATCH)) if os.path.isdir(SCRATCH) else []
-    return {"schema": schema, "counts": counts, "settings": settings, "state": state,
-            "files": files, "scratch": scratch}
+    return {
+        "schema": schema,
+        "counts": counts,
+        "settings": settings,
+        "state": state,
+        "files": files,
+        "scratch": scratch,
+    }
 
 
 # (sql, error class). At least 50 attacks across the categories of issue 3.
@@ -83,7 +96,7 @@ ATTACKS: list[tuple[str, type]] = [
     ("WITH x AS (SELECT * FROM pragma_database_list) SELECT * FROM x", SQLBlockedError),
     ("SELECT * FROM t WHERE name IN (SELECT name FROM pragma_table_info('t'))", SQLBlockedError),
     ("INSERT INTO t (name) SELECT file FROM pragma_database_list", SQLBlockedError),
-    ('SELECT * FROM "pragma_index_list"(\'t\')', SQLBlockedError),
+    ("SELECT * FROM \"pragma_index_list\"('t')", SQLBlockedError),
     ("SELECT * FROM main.pragma_compile_options", SQLBlockedError),
     # transactions
     ("BEGIN", SQLBlockedError),
@@ -120,7 +133,7 @@ ATTACKS: list[tuple[str, type]] = [
     ("EXPLAIN QUERY PLAN SELECT * FROM t", SQLBlockedError),
     # forbidden functions, quoted and hidden
     ("SELECT load_extension('/tmp/evil.so')", SQLBlockedError),
-    ('SELECT "load_extension"(\'/tmp/evil.so\')', SQLBlockedError),
+    ("SELECT \"load_extension\"('/tmp/evil.so')", SQLBlockedError),
     ("SELECT [load_extension]('x')", SQLBlockedError),
     ("SELECT `LOAD_EXTENSION`('x')", SQLBlockedError),
     ("SELECT fts3_tokenizer('simple')", SQLBlockedError),
@@ -215,11 +228,14 @@ def test_resource_exhaustion(tmp_path):
     db = make_db(tmp_path, query_timeout=1.0)
     before = snapshot(db)
     with pytest.raises(QueryTimeoutError, match="query_timeout=1 s"):
-        db.query("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r)"
-                 " SELECT count(*) FROM r")
+        db.query(
+            "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r"
+        )
     with pytest.raises(QueryTimeoutError):
-        db.exec("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r)"
-                " INSERT INTO t (name) SELECT n FROM r")
+        db.exec(
+            "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r)"
+            " INSERT INTO t (name) SELECT n FROM r"
+        )
     with pytest.raises(sqlite3.DataError, match="too big"):
         db.query("SELECT randomblob(1000000000)")
     with pytest.raises(sqlite3.DataError, match="too big"):
@@ -413,7 +429,8 @@ def test_engine_layer_blocks_alone(engine_only, sql):
     # third line of defence, which fires before the authorizer sees it.
     vacuum_in_txn = "cannot VACUUM from within a transaction" in str(info.value)
     assert isinstance(info.value, SQLBlockedError) or vacuum_in_txn, (
-        f"{type(info.value).__name__}: {info.value}")
+        f"{type(info.value).__name__}: {info.value}"
+    )
     assert snapshot(engine_only) == before
 
 
