@@ -89,7 +89,7 @@ def _caret(text: str, line: int, col: int) -> str:
 def _blocked(kind: str, full: str, offset: int, n: int, why: str = "") -> SQLBlockedError:
     line, col = _position(full, offset)
     hint = _HINTS.get(kind.split()[-1] if kind not in _HINTS else kind, "")
-    where = f"statement {n} (line {line}, column {col})"
+    where = f"statement {n}, line {line}, column {col}"
     msg = f"{kind} is not allowed ({where}){': ' + why if why else ''}."
     if hint:
         msg += f" Instead: {hint}."

@@ -199,7 +199,7 @@ def test_blocked_message_names_kind_position_and_alternative(guarded):
     with pytest.raises(SQLBlockedError) as info:
         guarded.exec("SELECT 1;\nPRAGMA table_info(t)")
     msg = str(info.value)
-    assert "PRAGMA is not allowed" in msg and "statement 2 (line 2, column 1)" in msg
+    assert "PRAGMA is not allowed" in msg and "statement 2, line 2, column 1" in msg
     assert "helpers.db.schema()" in msg
     with pytest.raises(SQLBlockedError, match="already one atomic transaction"):
         guarded.exec("BEGIN")

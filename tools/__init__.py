@@ -1,0 +1,1 @@
+"""Developer tools: the demo runner and the notebook builder."""
