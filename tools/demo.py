@@ -43,7 +43,9 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="codemode-demo-") as data_dir:
         os.environ["CODEMODE_DATA_DIR"] = data_dir
         client = nbclient.NotebookClient(
-            nb, kernel_name="codemode", timeout=600,
+            nb,
+            kernel_name="codemode",
+            timeout=600,
             resources={"metadata": {"path": os.path.dirname(path) or "."}},
         )
         start = time.perf_counter()
