@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        code = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
+        code = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
     except OSError as exc:
         parser.error(f"cannot read {args.file}: {exc.strerror}")
     from .client import CodeModeSession
