@@ -530,6 +530,75 @@ class Database:
         self._counters["rows_written"] += result.rows_affected
         return result
 
+    def run_script(
+        self, sql: str, params: Mapping | None = None, *, limit: int | None = None
+    ) -> list[pd.DataFrame | ExecResult]:
+        """Run a script's statements in order, in one transaction (``%%sql`` uses it).
+
+        Returns one item per statement: a DataFrame (with ``attrs["codemode"]``,
+        at most ``limit``/``max_rows`` rows) for a row-returning statement, an
+        :class:`ExecResult` for the others. ``params`` is one dict for the
+        ``:name`` placeholders of all statements. All or nothing.
+        """
+        import pandas as pd
+
+        row_limit = self._row_limit(limit)
+        try:
+            stmts = self._classify(sql)
+            bound = [
+                self._bind(
+                    s, None if params is None else {k: params[k] for k in s.named & set(params)}
+                )
+                for s in stmts
+            ]
+        except Exception as exc:
+            self._record("script", sql if isinstance(sql, str) else repr(sql), 0, 0.0, exc)
+            raise
+        write = any(s.kind != "SELECT" for s in stmts)
+
+        def run() -> tuple[list, int]:
+            out: list = []
+            for stmt, b in zip(stmts, bound, strict=True):
+                t0 = time.perf_counter()
+                cur = self._execute(stmt, b)
+                try:
+                    rows = cur.fetchmany(row_limit + 1) if cur.description else None
+                    cols = [d[0] for d in cur.description or ()]
+                    n, last = max(cur.rowcount, 0), cur.lastrowid
+                finally:
+                    cur.close()
+                ms = round((time.perf_counter() - t0) * 1000, 3)
+                out.append((stmt, rows, cols, n, last, ms))
+            return out, sum(len(r[1]) for r in out if r[1] is not None)
+
+        results: list[pd.DataFrame | ExecResult] = []
+        c = self._counters
+        for stmt, rows, cols, n, last, ms in self._call("script", sql, run, write=write):
+            c["statements"] += 1
+            c["rows_written"] += n if stmt.kind != "SELECT" else 0
+            if rows is None:
+                last_id = last if stmt.kind == "INSERT" and last else None
+                results.append(ExecResult(n, last_id, 1, ms))
+                continue
+            truncated = len(rows) > row_limit
+            del rows[row_limit:]
+            df = (
+                pd.DataFrame.from_records(rows, columns=cols)
+                if rows
+                else pd.DataFrame(columns=cols)
+            )
+            df.attrs["codemode"] = {
+                "sql": stmt.text.strip(),
+                "row_count": len(rows),
+                "truncated": truncated,
+                "row_limit": row_limit,
+                "elapsed_ms": ms,
+            }
+            c["queries"] += 1
+            c["rows_read"] += len(rows)
+            results.append(df)
+        return results
+
     # -- batch_insert ------------------------------------------------------
 
     def batch_insert(

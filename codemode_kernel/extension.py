@@ -8,25 +8,35 @@ __all__ = ["load", "setup_shell"]
 
 
 def setup_shell(shell: Any) -> None:
-    """Register the query-result display and the magics on ``shell``.
+    """Register the query-result display and the ``%sql``/``%%sql`` magics on ``shell``.
 
-    Called by the kernel at start and by ``%load_ext codemode_kernel``.
+    Called by the kernel at start and by ``%load_ext codemode_kernel``; safe
+    to call again. Imports neither pandas nor ipywidgets.
     """
-    try:
-        from .display import register
-    except ImportError:  # display arrives with its own module
-        return
+    from .display import register
+    from .magics import SQLMagics
+
     register(shell)
+    shell.register_magics(SQLMagics)
 
 
 def load(shell: Any) -> None:
-    """``%load_ext codemode_kernel`` in a stock IPython kernel."""
+    """``%load_ext codemode_kernel`` in a stock IPython kernel.
+
+    Gives ``helpers`` (a session database chosen like the kernel does:
+    ``CODEMODE_SESSION_ID``, else the notebook path, else a new id), the
+    magics and the display. The cell timeout needs the kernel and is absent.
+    """
     import os
 
     from .helpers import Helpers
     from .settings import resolve_settings
     from .store import SessionStore, resolve_session_id
 
+    if getattr(shell, "codemode_helpers", None) is not None:
+        # Already the codemode kernel (or loaded before): keep its session.
+        setup_shell(shell)
+        return
     settings, warnings = resolve_settings({}, os.environ)
     for w in warnings:
         print(f"codemode: {w}")
@@ -34,6 +44,7 @@ def load(shell: Any) -> None:
     session = SessionStore(settings.sessions_dir).open(sid)
     session.acquire()
     helpers = Helpers(session, settings)
+    shell.codemode_helpers = helpers
     shell.user_ns["helpers"] = helpers
     shell.user_ns_hidden["helpers"] = helpers
     setup_shell(shell)
