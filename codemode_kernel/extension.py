@@ -33,18 +33,18 @@ def load(shell: Any) -> None:
     from .settings import resolve_settings
     from .store import SessionStore, resolve_session_id
 
-    if getattr(shell, "codemode_helpers", None) is not None:
-        # Already the codemode kernel (or loaded before): keep its session.
-        setup_shell(shell)
-        return
-    settings, warnings = resolve_settings({}, os.environ)
-    for w in warnings:
-        print(f"codemode: {w}")
-    sid, _ = resolve_session_id(settings.session_id, os.environ, None)
-    session = SessionStore(settings.sessions_dir).open(sid)
-    session.acquire()
-    helpers = Helpers(session, settings)
-    shell.codemode_helpers = helpers
+    helpers = getattr(shell, "codemode_helpers", None)
+    if helpers is None:
+        settings, warnings = resolve_settings({}, os.environ)
+        for w in warnings:
+            print(f"codemode: {w}")
+        sid, _ = resolve_session_id(settings.session_id, os.environ, None)
+        session = SessionStore(settings.sessions_dir).open(sid)
+        session.acquire()
+        helpers = Helpers(session, settings)
+        shell.codemode_helpers = helpers
+    # Else the codemode kernel, or loaded before (maybe %reset since): keep
+    # that session and put the same helpers back.
     shell.user_ns["helpers"] = helpers
     shell.user_ns_hidden["helpers"] = helpers
     setup_shell(shell)

@@ -12,7 +12,9 @@ def test_load_ext_in_a_stock_kernel(start_kernel, data_dir):
     assert k.run("helpers").ename == "NameError"
     assert k.run("%%sql\nSELECT 1").ename == "UsageError"
 
-    k.ok("%load_ext codemode_kernel")
+    k.ok("import sys\n%load_ext codemode_kernel")
+    # Loading is cheap: pandas and ipywidgets wait for the first query / widget.
+    assert k.value("[m in sys.modules for m in ('pandas', 'ipywidgets')]") == [False, False]
     assert k.value("type(helpers).__name__") == "Helpers"
     assert k.value("helpers.session.id") == "ext-test"
     assert k.value("str(helpers.db.path)").startswith(str(data_dir))
@@ -28,8 +30,13 @@ def test_load_ext_in_a_stock_kernel(start_kernel, data_dir):
     assert set(cell.results[-1]) == {"text/plain", "text/html"}
 
     # A second load keeps the same helpers (and session); no cell timeout here.
-    k.ok("first = id(helpers)\n%reload_ext codemode_kernel")
-    assert k.value("id(helpers) == first") is True
+    first = k.value("id(helpers)")
+    k.ok("%reload_ext codemode_kernel")
+    assert k.value("id(helpers)") == first
+    k.ok("%reset -f")
+    assert k.run("helpers").ename == "NameError"
+    k.ok("%reload_ext codemode_kernel")
+    assert k.value("(id(helpers), helpers.db.tables())") == (first, ["t"])
     assert k.run("%timeout 5").ename == "UsageError"
 
 
