@@ -86,3 +86,21 @@ def db(tmp_path: Path):
 @pytest.fixture(scope="session")
 def spider() -> dict:
     return json.loads((SHARED / "data" / "spider-dev-sql.json").read_text())
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The reliability suite's one-line report (when it ran)."""
+    mod = sys.modules.get("test_reliability") or sys.modules.get("tests.test_reliability")
+    if mod is None:
+        return
+    r = mod.REPORT
+    if not any(r.values()):
+        return
+
+    def frac(xs: list[bool]) -> str:
+        return f"{sum(xs)}/{len(xs)}"
+
+    terminalreporter.write_line(
+        f"reliability: {frac(r['crash'])} crash ok, {len(r['leaks'])} leaks,"
+        f" {frac(r['bad'])} bad inputs typed, {frac(r['runaway'])} runaway stopped"
+    )
