@@ -70,7 +70,7 @@ SCRIPT_CODE = (
     f" WHERE n < {BATCH_ROWS // 2}) SELECT 1000 + n, n, 'script' FROM r;"
     "UPDATE big SET c = a * 2.0 WHERE b = 'script';"
     "CREATE TABLE side AS SELECT id FROM big WHERE b = 'script';"
-    "INSERT INTO big (id, a, b) SELECT id + 10000000, a, 'copy' FROM side;"
+    "INSERT INTO big (id, a, b) SELECT id + 10000000, id, 'copy' FROM side;"
     "''')"
 )
 
