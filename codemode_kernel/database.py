@@ -141,9 +141,7 @@ class Database:
             conn.setlimit(getattr(sqlite3, name), value)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        max_pages = max(16, int(self.settings.max_db_mb * 1024 * 1024 // page_size))
-        conn.execute(f"PRAGMA max_page_count={max_pages:d}")
+        self._apply_quota(conn)
         conn.executescript(
             "BEGIN;"
             "CREATE TABLE IF NOT EXISTS _codemode_state ("
@@ -177,12 +175,61 @@ class Database:
                 self._conn.close()
             self._conn = None
 
-    def interrupt(self) -> None:
-        """Stop the running statement (called from another thread)."""
+    def interrupt(self, error: BaseException | None = None) -> None:
+        """Stop the running statement (called from another thread).
+
+        ``error`` (e.g. the cell watchdog's ``CellTimeoutError``) is what the
+        interrupted call raises instead of ``KeyboardInterrupt``.
+        """
         conn = self._conn
         if conn is not None:
+            self._interrupt_error = error
             self._interrupted = True
             conn.interrupt()
+
+    def set_limits(
+        self,
+        *,
+        max_rows: int | None = None,
+        query_timeout: float | None = None,
+        max_db_mb: float | None = None,
+    ) -> dict[str, float]:
+        """Change this session's limits at run time; return the limits now in force.
+
+        The kernel's settings (``CODEMODE_*``) are the defaults; this lowers
+        (or raises) them for this session, e.g. to give an agent a tighter
+        budget. The size quota applies at once, also to an open database.
+
+        >>> helpers.db.set_limits(query_timeout=5, max_rows=1000)
+        """
+        from .settings import SETTINGS
+
+        changes = {}
+        parse = {s.name: s.parse for s in SETTINGS}
+        for name, value in (("max_rows", max_rows), ("query_timeout", query_timeout),
+                            ("max_db_mb", max_db_mb)):
+            if value is not None:
+                try:
+                    changes[name] = parse[name](value)
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(f"{name}={value!r} is invalid: {exc}") from None
+        with self._lock:
+            self.settings = dataclasses.replace(self.settings, **changes)
+            if "max_db_mb" in changes and self._conn is not None:
+                self._apply_quota(self._conn)
+        s = self.settings
+        return {"max_rows": s.max_rows, "query_timeout": s.query_timeout,
+                "max_db_mb": s.max_db_mb}
+
+    def _apply_quota(self, conn: sqlite3.Connection) -> None:
+        # Not _internal(): that opens the connection, and _open() calls this.
+        self._auth.internal = True
+        try:
+            page_size = conn.execute(self._sql("PRAGMA page_size")).fetchone()[0]
+            pages = max(16, int(self.settings.max_db_mb * 1024 * 1024 // page_size))
+            conn.execute(self._sql(f"PRAGMA max_page_count={pages:d}"))
+        finally:
+            self._auth.internal = False
 
     def _progress(self) -> int:
         deadline = self._deadline

@@ -32,8 +32,13 @@ class Helpers:
 
     def __init__(self, session: Session, settings: Settings) -> None:
         self.session = session
-        self.settings = settings
+        self._settings = settings
         self._db: Database | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The limits in force (``helpers.db.set_limits`` changes them)."""
+        return self._db.settings if self._db is not None else self._settings
 
     @property
     def db(self) -> Database:
@@ -41,7 +46,7 @@ class Helpers:
         if self._db is None:
             from .database import Database
 
-            self._db = Database(self.session, self.settings)
+            self._db = Database(self.session, self._settings)
         return self._db
 
     @property

@@ -15,7 +15,12 @@ import pandas as pd
 import pytest
 
 from codemode_kernel.database import LOG_KEEP, Database, ExecResult, NewColumnsWarning
-from codemode_kernel.errors import SQLBlockedError, StateError
+from codemode_kernel.errors import (
+    QueryTimeoutError,
+    QuotaExceededError,
+    SQLBlockedError,
+    StateError,
+)
 from codemode_kernel.settings import Settings
 from codemode_kernel.store import SessionStore
 
@@ -542,3 +547,21 @@ def test_api_through_kernel(start_kernel):
     assert k.value("helpers.db.get_metrics()['tables']") == {"trials": 120}
     assert k.value("helpers.db.logs(3)['kind'].tolist()") == ["save_state", "query", "query"]
     assert k.value("helpers.db.explain('SELECT * FROM trials WHERE phase = 1')['note'][0] != ''")
+
+
+def test_set_limits_applies_at_once(tmp_path):
+    db = open_db(tmp_path, "limits")
+    db.exec("CREATE TABLE blobs (b BLOB)")
+    assert db.set_limits(max_rows=5, query_timeout=1, max_db_mb=1) == {
+        "max_rows": 5, "query_timeout": 1.0, "max_db_mb": 1.0}
+    assert db.query("SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3").shape == (3, 1)
+    with pytest.warns(UserWarning, match="truncated"):
+        assert len(db.query("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM r"
+                            " WHERE n < 9) SELECT n FROM r")) == 5
+    with pytest.raises(QueryTimeoutError, match="query_timeout=1 s"):
+        db.query("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM r) SELECT max(n) FROM r")
+    with pytest.raises(QuotaExceededError):
+        db.exec("INSERT INTO blobs SELECT randomblob(4000000)")
+    with pytest.raises(ValueError, match="max_rows=0 is invalid"):
+        db.set_limits(max_rows=0)
+    db.close()
