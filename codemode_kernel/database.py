@@ -327,6 +327,10 @@ class Database:
                         " Add a WHERE/LIMIT, index the columns you filter on, or raise the limit"
                         " with CODEMODE_QUERY_TIMEOUT"
                     )
+                error = getattr(self, "_interrupt_error", None)
+                if error is not None:
+                    self._interrupt_error = None
+                    return type(error)(*error.args)
                 return KeyboardInterrupt("SQL statement interrupted")
             if "database or disk is full" in msg:
                 return QuotaExceededError(

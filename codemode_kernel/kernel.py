@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
@@ -11,9 +14,12 @@ from ipykernel.zmqshell import ZMQInteractiveShell
 from traitlets import Enum, Float, Integer, List, Type, Unicode
 
 from . import __version__
+from .errors import CellTimeoutError
 from .helpers import Helpers
+from .lifecycle import Lifecycle
 from .settings import resolve_settings
 from .store import SessionStore, resolve_session_id
+from .timeouts import CellTimeouts, install_sqlite_tracking, register_magics
 
 __all__ = ["CodeModeKernel", "CodeModeShell"]
 
@@ -24,6 +30,15 @@ class CodeModeShell(ZMQInteractiveShell):
     """The kernel's shell: puts ``helpers`` back after ``%reset``."""
 
     codemode_helpers: Helpers | None = None
+    codemode_timeouts: CellTimeouts | None = None
+
+    def _showtraceback(self, etype: Any, evalue: Any, stb: Any) -> None:
+        # Every error display passes here: a cell cancelled or interrupted
+        # by its watchdog is shown as the one-line CellTimeoutError.
+        timeouts = self.codemode_timeouts
+        if timeouts is not None:
+            etype, evalue, stb = timeouts.rewrite(etype, evalue, stb)
+        super()._showtraceback(etype, evalue, stb)
 
     def init_user_ns(self) -> None:
         super().init_user_ns()
@@ -99,19 +114,75 @@ class CodeModeKernel(IPythonKernel):
         setup_shell(self.shell)
         self._pending_notices = [f"codemode: {w}" for w in self.setting_warnings]
 
+        install_sqlite_tracking()
+        self.timeouts = CellTimeouts(self.shell, self.settings.cell_timeout, self._interrupt_db)
+        self.shell.codemode_timeouts = self.timeouts
+        self.shell.set_custom_exc((CellTimeoutError,), self.timeouts.custom_exc)
+        register_magics(self.shell, self.timeouts)
+        self.lifecycle = Lifecycle(
+            self.store, self.codemode_session, self.helpers, self.settings, self.log
+        )
+        self.lifecycle.start()
+
+    def _interrupt_db(self, error: BaseException | None = None) -> None:
+        db = self.helpers._db  # never open the database just to interrupt it
+        if db is not None:
+            db.interrupt(error)
+
+    def _track_db(self) -> None:
+        db = self.helpers._db
+        if db is not None and self.lifecycle.on_db_open not in db.on_open:
+            db.on_open.append(self.lifecycle.on_db_open)
+
+    # -- SIGINT: see timeouts.py ----------------------------------------------
+
+    def pre_handler_hook(self) -> None:
+        super().pre_handler_hook()  # saves the idle handler for post_handler_hook
+        signal.signal(signal.SIGINT, self.timeouts.on_sigint)
+
+    @contextlib.contextmanager
+    def _cancel_on_sigint(self, future: Any) -> Iterator[None]:
+        # Replaces ipykernel's: our SIGINT handler stays installed and cancels
+        # the task thread-safely, so a waiting top-level-await cell stops now.
+        import asyncio
+
+        self.timeouts.task, self.timeouts.loop = future, asyncio.get_running_loop()
+        try:
+            yield
+        finally:
+            self.timeouts.task = self.timeouts.loop = None
+
+    # -- execution -----------------------------------------------------------------
+
     async def do_execute(self, code: str, silent: bool, *args: Any, **kwargs: Any) -> Any:
+        """Run a cell under its watchdog (limit from %%timeout, metadata or %timeout)."""
         if self._pending_notices and not silent:
             notices, self._pending_notices = self._pending_notices, []
             print("\n".join(notices), file=sys.stderr, flush=True)
-        return await super().do_execute(code, silent, *args, **kwargs)
+        self.lifecycle.before_cell()
+        if self.lifecycle.expired is not None:
+            self.helpers.db  # noqa: B018 - the object (not the file), to warn when it opens
+        self._track_db()
+        metadata = (self.get_parent() or {}).get("metadata") or {}
+        limit, source, warning = self.timeouts.limit_for(code, metadata)
+        if warning and not silent:
+            print(warning, file=sys.stderr, flush=True)
+        self.timeouts.begin(limit, source)
+        try:
+            reply = await super().do_execute(code, silent, *args, **kwargs)
+        finally:
+            fired = self.timeouts.end()
+            self.lifecycle.after_cell()
+            self._track_db()
+        if isinstance(reply, dict):
+            reply = self.timeouts.finish_reply(reply, fired)
+        return reply
 
     def do_shutdown(self, restart: bool) -> Any:
+        """Runs on the Control thread, possibly while a cell runs."""
         try:
-            self.helpers.close()
-            if restart or self.settings.on_shutdown == "keep":
-                self.codemode_session.release()
-            else:
-                self.codemode_session.remove_if_unheld()
+            self.timeouts.watchdog.stop()
+            self.lifecycle.shutdown(restart, self._interrupt_db)
         except Exception:  # shutdown must finish whatever happens
             self.log.exception("codemode: session cleanup at shutdown failed")
         return super().do_shutdown(restart)

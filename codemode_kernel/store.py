@@ -82,6 +82,8 @@ class Session:
         self.path = store.path_for(session_id)
         self._lock_fd: int | None = None
         self._last_touch = 0.0
+        #: Last activity in this process (not throttled; the file's is).
+        self.last_used = 0.0
 
     @property
     def db_path(self) -> Path:
@@ -114,6 +116,7 @@ class Session:
     def touch(self, *, min_interval: float = 5.0) -> None:
         """Record activity now; at most one file write per ``min_interval`` s."""
         now = time.time()
+        self.last_used = now
         if now - self._last_touch < min_interval:
             return
         self._last_touch = now
@@ -126,10 +129,21 @@ class Session:
         """Mark this session as held by a live kernel (this process)."""
         if self._lock_fd is not None:
             return
-        self.ensure()
-        fd = os.open(self.path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_SH)
-        self._lock_fd = fd
+        for _ in range(20):
+            self.ensure()
+            fd = os.open(self.path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            # A sweep may have moved the directory away while we waited for
+            # the lock: only a lock on the file that is still in place counts.
+            try:
+                same = os.stat(self.path / LOCK_NAME).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                self._lock_fd = fd
+                return
+            os.close(fd)
+        raise OSError(f"could not hold session directory {self.path}")
 
     def release(self) -> None:
         """Drop this kernel's hold on the session."""
@@ -170,7 +184,8 @@ class SessionStore:
         except FileNotFoundError:
             return
         for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
+            # Dot names are directories being deleted (see _remove_path).
+            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
                 yield Path(entry.path)
 
     @staticmethod
@@ -224,9 +239,28 @@ class SessionStore:
     def _remove_path(self, path: Path, *, force: bool = False) -> bool:
         if not path.is_dir():
             return False
-        if not force and self.is_live(path):
-            return False
-        shutil.rmtree(path, ignore_errors=True)
+        fd = None
+        with contextlib.suppress(FileNotFoundError):
+            fd = os.open(path / LOCK_NAME, os.O_RDWR)
+        try:
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    if not force:
+                        return False
+            # Holding LOCK_EX, move the directory out of the way in one step:
+            # a kernel that opens the session now waits for the lock, then
+            # sees that its lock file is gone and starts a fresh directory.
+            grave = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.rm")
+            try:
+                os.rename(path, grave)
+            except FileNotFoundError:
+                return False
+        finally:
+            if fd is not None:
+                os.close(fd)
+        shutil.rmtree(grave, ignore_errors=True)
         return not path.exists()
 
     def sweep(
