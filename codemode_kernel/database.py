@@ -276,6 +276,9 @@ class Database:
 
     def _begin(self, write: bool) -> None:
         with self._internal() as conn:
+            if conn.in_transaction:
+                # A ROLLBACK that an interrupt cut short left this open.
+                conn.execute(self._sql("ROLLBACK"))
             conn.execute(self._sql("BEGIN IMMEDIATE" if write else "BEGIN"))
 
     def _end(self, ok: bool) -> None:
@@ -508,7 +511,7 @@ class Database:
             "row_limit": row_limit,
             "elapsed_ms": round((time.perf_counter() - start) * 1000, 3),
         }
-        if truncated:
+        if truncated and limit is None:  # an explicit lower limit was asked for
             warnings.warn(
                 f"query returned more than {row_limit:,} rows; only the first {row_limit:,} are"
                 " in the DataFrame (truncated). Add WHERE/LIMIT, use helpers.db.browse(), or"

@@ -100,6 +100,301 @@ m = helpers.db.get_metrics()
     code('helpers.db.exec("PRAGMA table_info(trials)")', tags=["raises-exception"]),
     code('helpers.db.schema("trials")'),
 ]
+NOTEBOOKS["quickstart"].extend(
+    [
+        md(
+            "## Describe it all for an LLM\n\n`helpers.docs()` is generated from the real "
+            "signatures and docstrings, plus the current schema and the limits in force. Paste "
+            "it into a prompt; in a notebook it renders as Markdown."
+        ),
+        code("""
+docs = helpers.docs()
+print(docs[docs.index("## Limits"):][:700])
+"""),
+    ]
+)
+
+NOTEBOOKS["large-data-workflow"] = [
+    md("""
+# A large-data workflow
+
+The story Code Mode was built for: two sources that a real project would fetch from
+services (here, clinical **trials** and the **publications** that cite them) are far
+larger than a screen or an LLM's context. They are streamed into the session database,
+joined and aggregated there with `helpers.sql` builders, paged with `browse`, and only a
+small summary comes back into Python memory.
+
+The sources are generated here, seeded so the notebook is reproducible. The row counts
+are a papermill parameter.
+"""),
+    code(
+        """
+N_TRIALS = 200_000
+N_PUBLICATIONS = 800_000
+SEED = 7
+""",
+        tags=["parameters"],
+    ),
+    md(
+        "## Two sources, as iterators\n\nNeither source is ever a list: each record is made, "
+        "inserted and forgotten, so memory stays flat however many rows there are."
+    ),
+    code("""
+import random
+from datetime import date, timedelta
+
+PHASES = ["I", "II", "III", "IV"]
+CONDITIONS = ["asthma", "diabetes", "hypertension", "migraine", "obesity", "psoriasis"]
+JOURNALS = ["Lancet", "NEJM", "JAMA", "BMJ", "Nature Medicine", "PLOS Medicine"]
+
+
+def trials(n, seed=SEED):
+    rng = random.Random(seed)
+    start = date(2010, 1, 1)
+    for i in range(1, n + 1):
+        yield {
+            "trial_id": i,
+            "phase": rng.choice(PHASES),
+            "condition": rng.choice(CONDITIONS),
+            "status": rng.choices(["completed", "recruiting", "withdrawn"], [6, 3, 1])[0],
+            "start_date": (start + timedelta(days=rng.randrange(5000))).isoformat(),
+            "enrollment": int(rng.lognormvariate(4.5, 1.0)),
+        }
+
+
+def publications(n, n_trials, seed=SEED):
+    rng = random.Random(seed + 1)
+    for i in range(1, n + 1):
+        yield {
+            "pmid": 30_000_000 + i,
+            "trial_id": rng.randrange(1, n_trials + 1),
+            "journal": rng.choice(JOURNALS),
+            "year": rng.randrange(2011, 2025),
+            "citations": int(rng.paretovariate(1.5)) - 1,
+        }
+"""),
+    md(
+        "## Stream them in\n\n`batch_insert` infers the column types from the records, writes "
+        "in chunks of 500 with `executemany`, and commits once: all or nothing. Over 50,000 "
+        "records it shows a progress bar."
+    ),
+    code("""
+helpers.db.batch_insert("trials", trials(N_TRIALS), progress=True)
+helpers.db.batch_insert("publications", publications(N_PUBLICATIONS, N_TRIALS), progress=True)
+helpers.db.exec("CREATE INDEX publications_trial ON publications(trial_id)")
+helpers.db.tables()
+"""),
+    md(
+        "## Aggregate where the data is\n\nThe builders return SQL text (identifiers quoted, "
+        "literals escaped); `query` runs it and brings back a few rows."
+    ),
+    code("""
+helpers.db.query(helpers.sql.count_by("trials", "phase"))
+"""),
+    code("""
+helpers.db.query(helpers.sql.temporal("trials", "start_date", "year", where={"status": "completed"}))
+"""),
+    code("""
+helpers.db.query(helpers.sql.statistics("trials", "enrollment"))
+"""),
+    md(
+        "## Join the sources\n\n`helpers.sql.join` builds the join; `CREATE TABLE … AS` "
+        "materialises it inside the database, so the million-row result never touches Python."
+    ),
+    code("""
+helpers.db.exec(
+    "CREATE TABLE trial_publications AS "
+    + helpers.sql.join(
+        "publications", "trials", "trial_id",
+        columns=["trial_id", "phase", "condition", "journal", "year", "citations"],
+    )
+)
+helpers.db.query(helpers.sql.group_by(
+    "trial_publications", "phase",
+    {"*": ["count"], "citations": ["sum", "avg"], "trial_id": ["count_distinct"]},
+    order_by="phase",
+))
+"""),
+    code("""
+helpers.db.query(helpers.sql.top_n("trial_publications", ["journal", "condition", "citations"],
+                                   5, by="citations"))
+"""),
+    md(
+        "## Page through the rest\n\nThe pager fetches one page at a time with SQL; in "
+        "JupyterLab it is a widget with first/previous/next/last, page size and sorting."
+    ),
+    code("""
+helpers.db.browse("trial_publications", page_size=10)
+"""),
+    md(
+        "## Keep the summary\n\nThe summary is small JSON: it goes into the session state, "
+        "where it survives a kernel restart."
+    ),
+    code("""
+by_phase = helpers.db.query(helpers.sql.count_by("trial_publications", "phase"))
+summary = {
+    "trials": N_TRIALS,
+    "publications": N_PUBLICATIONS,
+    "publications_per_phase": dict(zip(by_phase["phase"], by_phase["count"].astype(int).tolist())),
+}
+helpers.db.save_state("summary", summary)
+helpers.db.get_state("summary")
+"""),
+    md(
+        "## What stayed out of memory\n\nOver a million rows went through the session database; "
+        "Python only ever held a chunk of 500 records and the small results above."
+    ),
+    code("""
+m = helpers.db.get_metrics()
+{"tables": m["tables"], "rows_written": m["rows_written"], "rows_read": m["rows_read"]}
+"""),
+]
+
+NOTEBOOKS["guardrails"] = [
+    md("""
+# Guardrails
+
+Everything the session database refuses or stops, and what it says when it does. Each
+error cell is tagged `raises-exception`, so nbval checks that it fails.
+"""),
+    code("""
+helpers.db.create_table("t", "id INTEGER PRIMARY KEY, name TEXT")
+helpers.db.batch_insert("t", [{"id": i, "name": f"row {i}"} for i in range(1, 2001)])
+"""),
+    md(
+        "## Blocked statements\n\nOnly analytics SQL is allowed. The error names the statement, "
+        "where it is, and what to do instead."
+    ),
+    code(
+        """helpers.db.exec("ATTACH DATABASE '/tmp/other.db' AS other")""", tags=["raises-exception"]
+    ),
+    md("A table-valued PRAGMA hidden in a CTE is still a PRAGMA:"),
+    code(
+        """
+helpers.db.query("WITH cols AS (SELECT * FROM pragma_table_info('t')) SELECT name FROM cols")
+""",
+        tags=["raises-exception"],
+    ),
+    code(
+        """helpers.db.exec("SELECT 1; BEGIN; DELETE FROM t; COMMIT")""", tags=["raises-exception"]
+    ),
+    md("Nothing from a refused call runs: the table is intact."),
+    code("""helpers.db.query("SELECT count(*) AS n FROM t")"""),
+    md("## Syntax errors point at the problem"),
+    code(
+        '''
+helpers.db.query("""
+SELECT name
+FROM t
+WHERE id = (SELECT max(id) FROM""")
+''',
+        tags=["raises-exception"],
+    ),
+    md(
+        "## Row limits: truncation is flagged, never silent\n\n`set_limits` tightens this "
+        "session's limits at run time (the defaults come from `CODEMODE_*`)."
+    ),
+    code("""helpers.db.set_limits(max_rows=1000, query_timeout=1, max_db_mb=8)"""),
+    code("""
+df = helpers.db.query("SELECT * FROM t")
+df.attrs["codemode"]["truncated"], len(df)
+"""),
+    md("## A runaway query is stopped at `query_timeout`"),
+    code(
+        """
+helpers.db.query("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT max(n) FROM r")
+""",
+        tags=["raises-exception"],
+    ),
+    md(
+        "## A runaway cell is stopped at the cell timeout\n\n`%%timeout 1` sets the limit "
+        "for one cell; `%timeout N` for the kernel; programs send it in the execute request's "
+        "metadata."
+    ),
+    code(
+        """
+%%timeout 1
+while True:
+    pass
+""",
+        tags=["raises-exception"],
+    ),
+    code("""helpers.db.query("SELECT count(*) AS n FROM t")"""),
+    md(
+        "## The size quota\n\nA write that would grow the database past `max_db_mb` is "
+        "refused whole; the database stays usable."
+    ),
+    code(
+        """
+helpers.db.exec("CREATE TABLE balloon AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1"
+                " FROM r WHERE n < 100000) SELECT n, randomblob(1000) AS b FROM r")
+""",
+        tags=["raises-exception"],
+    ),
+    code("""helpers.db.tables()"""),
+]
+
+NOTEBOOKS["sql-magic"] = [
+    md("""
+# `%%sql` on the session database
+
+`%%sql` and `%sql` run SQL against `helpers.db` through the same guard and limits.
+`:name` placeholders bind values from the notebook's namespace; they are never pasted
+into the SQL.
+"""),
+    code("""
+helpers.db.batch_insert("orders", [
+    {"id": i, "customer": ["ann", "bob", "cy"][i % 3], "amount": round(10 + i * 1.5, 2)}
+    for i in range(1, 31)
+])
+"""),
+    code("""
+min_amount = 30
+"""),
+    code("""
+%%sql
+SELECT customer, count(*) AS orders, sum(amount) AS total
+FROM orders
+WHERE amount >= :min_amount
+GROUP BY customer
+ORDER BY total DESC
+"""),
+    md(
+        "## Several statements, one transaction\n\nEach write shows how many rows it changed "
+        "and each query shows its result (not only the last one)."
+    ),
+    code("""
+%%sql
+UPDATE orders SET amount = amount * 1.1 WHERE customer = 'ann';
+DELETE FROM orders WHERE amount < 15;
+SELECT customer, count(*) AS n FROM orders GROUP BY customer ORDER BY customer;
+"""),
+    md("## Keep the result: `-o`"),
+    code("""
+%%sql -o big_orders
+SELECT id, customer, amount FROM orders WHERE amount > :min_amount ORDER BY amount DESC LIMIT 5
+"""),
+    code("""
+big_orders["amount"].round(2).tolist()
+"""),
+    md("## A line magic, with a limit"),
+    code("""
+%sql --limit 3 SELECT id, amount FROM orders ORDER BY id
+"""),
+    md("## Page through a result: `--browse`"),
+    code("""
+%%sql --browse
+SELECT * FROM orders ORDER BY amount DESC
+"""),
+    md("## Errors are the same typed errors"),
+    code(
+        """
+%%sql
+DROP VIEW IF EXISTS anything
+""",
+        tags=["raises-exception"],
+    ),
+]
 
 
 def build(name: str, *, execute: bool = True) -> Path:
