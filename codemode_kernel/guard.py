@@ -350,13 +350,21 @@ def classify(sql: str) -> tuple[Statement, ...]:
 
     Cached by text (LRU, 4,096 entries): a repeated query costs a dict lookup.
     """
+    limit = sys.getrecursionlimit()
+    # sqlglot recurses ~20 frames per nesting level; SQLite's own expression
+    # depth limit (100) stays the real bound. Restored afterwards, so user
+    # code keeps its own limit.
+    sys.setrecursionlimit(max(limit, 5000))
+    try:
+        return _classify(sql)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _classify(sql: str) -> tuple[Statement, ...]:
     from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
 
-    if sys.getrecursionlimit() < 5000:
-        # sqlglot recurses ~20 frames per nesting level; SQLite's own
-        # expression-depth limit (100) stays the real bound.
-        sys.setrecursionlimit(5000)
     full = sql
     out: list[Statement] = []
     for n, (offset, text) in enumerate(split_statements(sql), start=1):
