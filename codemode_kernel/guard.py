@@ -172,10 +172,19 @@ _ALTER_ADD = re.compile(
 
 _LEADING_WORD = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*([A-Za-z_]+)", re.S)
 _FORBIDDEN_FIRST_WORDS = {
-    "PRAGMA": "PRAGMA", "BEGIN": "TRANSACTION", "COMMIT": "TRANSACTION", "END": "TRANSACTION",
-    "ROLLBACK": "TRANSACTION", "SAVEPOINT": "TRANSACTION", "RELEASE": "TRANSACTION",
-    "ATTACH": "ATTACH", "DETACH": "ATTACH", "VACUUM": "VACUUM", "REINDEX": "REINDEX",
-    "ANALYZE": "ANALYZE", "EXPLAIN": "EXPLAIN",
+    "PRAGMA": "PRAGMA",
+    "BEGIN": "TRANSACTION",
+    "COMMIT": "TRANSACTION",
+    "END": "TRANSACTION",
+    "ROLLBACK": "TRANSACTION",
+    "SAVEPOINT": "TRANSACTION",
+    "RELEASE": "TRANSACTION",
+    "ATTACH": "ATTACH",
+    "DETACH": "ATTACH",
+    "VACUUM": "VACUUM",
+    "REINDEX": "REINDEX",
+    "ANALYZE": "ANALYZE",
+    "EXPLAIN": "EXPLAIN",
 }
 
 
@@ -566,14 +575,17 @@ class Authorizer:
             table = (arg1 or "").lower()
             if table in RESERVED_TABLES:
                 return self._deny(f"writing {arg1}")
-            if table.startswith("sqlite_") and table not in ("sqlite_master", "sqlite_temp_master"):
-                # DDL writes sqlite_sequence (DROP, RENAME) after its own
-                # action code; plain DML on sqlite_* has no DDL action.
-                # sqlite_master is left to SQLite, which refuses user writes
-                # to it (writable_schema is a PRAGMA, and PRAGMA is denied);
-                # DDL writes it *before* announcing itself.
-                if not self._ddl:
-                    return self._deny(f"writing {arg1}")
+            # DDL writes sqlite_sequence (DROP, RENAME) after its own action
+            # code; plain DML on sqlite_* has no DDL action. sqlite_master is
+            # left to SQLite, which refuses user writes to it (writable_schema
+            # is a PRAGMA, and PRAGMA is denied); DDL writes it *before*
+            # announcing itself.
+            internal_table = table.startswith("sqlite_") and table not in (
+                "sqlite_master",
+                "sqlite_temp_master",
+            )
+            if internal_table and not self._ddl:
+                return self._deny(f"writing {arg1}")
             return sqlite3.SQLITE_OK
         return sqlite3.SQLITE_OK
 

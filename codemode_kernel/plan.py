@@ -63,7 +63,8 @@ def explain_plan(db: Database, sql: str, rows: list[tuple]) -> pd.DataFrame:
                 note = (
                     f"full scan of {table}: every row is read. The query filters on"
                     f" {', '.join(hints)}; an index could let SQLite seek instead, e.g."
-                    f" CREATE INDEX {quote('idx_' + table + '_' + hints[0])} ON {quote(table)} ({idx})"
+                    f" CREATE INDEX {quote('idx_' + table + '_' + hints[0])}"
+                    f" ON {quote(table)} ({idx})"
                 )
             else:
                 note = f"full scan of {table}: every row is read"

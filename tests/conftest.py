@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from kernels import KernelHandle  # noqa: E402
+import contextlib
+
+from kernels import KernelHandle
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -56,10 +58,8 @@ def start_kernel(data_dir: Path) -> Iterator:
 
     yield start
     for k in started:
-        try:
+        with contextlib.suppress(Exception):
             k.shutdown()
-        except Exception:
-            pass
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import json
 import math
 import sqlite3
 import tracemalloc
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -553,13 +552,25 @@ def test_set_limits_applies_at_once(tmp_path):
     db = open_db(tmp_path, "limits")
     db.exec("CREATE TABLE blobs (b BLOB)")
     assert db.set_limits(max_rows=5, query_timeout=1, max_db_mb=1) == {
-        "max_rows": 5, "query_timeout": 1.0, "max_db_mb": 1.0}
+        "max_rows": 5,
+        "query_timeout": 1.0,
+        "max_db_mb": 1.0,
+    }
     assert db.query("SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3").shape == (3, 1)
     with pytest.warns(UserWarning, match="truncated"):
-        assert len(db.query("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM r"
-                            " WHERE n < 9) SELECT n FROM r")) == 5
+        assert (
+            len(
+                db.query(
+                    "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM r"
+                    " WHERE n < 9) SELECT n FROM r"
+                )
+            )
+            == 5
+        )
     with pytest.raises(QueryTimeoutError, match="query_timeout=1 s"):
-        db.query("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM r) SELECT max(n) FROM r")
+        db.query(
+            "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM r) SELECT max(n) FROM r"
+        )
     with pytest.raises(QuotaExceededError):
         db.exec("INSERT INTO blobs SELECT randomblob(4000000)")
     with pytest.raises(ValueError, match="max_rows=0 is invalid"):

@@ -187,7 +187,6 @@ def test_install_prefix_writes_spec_that_starts(tmp_path, monkeypatch):
         "logo-svg.svg",
     }
     from jupyter_client.kernelspec import KernelSpecManager
-
     from kernels import KernelHandle
 
     ksm = KernelSpecManager(kernel_dirs=[str(spec_dir.parent)])

@@ -128,7 +128,8 @@ def test_eight_kernels_are_isolated(start_kernel):
     kernels = [start_kernel(env={"CODEMODE_SESSION_ID": f"iso-{i}"}) for i in range(8)]
     for i, k in enumerate(kernels):
         k.ok(
-            f"helpers.db.batch_insert('shared_name', [{{'owner': {i}, 'n': n}} for n in range({i + 1})])\n"
+            f"helpers.db.batch_insert('shared_name',"
+            f" [{{'owner': {i}, 'n': n}} for n in range({i + 1})])\n"
             f"helpers.db.create_table('only_{i}', 'x INTEGER')"
         )
     for i, k in enumerate(kernels):

@@ -192,7 +192,9 @@ helpers.db.tables()
 helpers.db.query(helpers.sql.count_by("trials", "phase"))
 """),
     code("""
-helpers.db.query(helpers.sql.temporal("trials", "start_date", "year", where={"status": "completed"}))
+helpers.db.query(
+    helpers.sql.temporal("trials", "start_date", "year", where={"status": "completed"})
+)
 """),
     code("""
 helpers.db.query(helpers.sql.statistics("trials", "enrollment"))
@@ -302,7 +304,9 @@ df.attrs["codemode"]["truncated"], len(df)
     md("## A runaway query is stopped at `query_timeout`"),
     code(
         """
-helpers.db.query("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT max(n) FROM r")
+helpers.db.query(
+    "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT max(n) FROM r"
+)
 """,
         tags=["raises-exception"],
     ),
