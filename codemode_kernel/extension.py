@@ -8,16 +8,19 @@ __all__ = ["load", "setup_shell"]
 
 
 def setup_shell(shell: Any) -> None:
-    """Register the query-result display and the ``%sql``/``%%sql`` magics on ``shell``.
+    """Register the query-result display, the ``%sql``/``%%sql`` magics and the
+    short error display on ``shell``.
 
     Called by the kernel at start and by ``%load_ext codemode_kernel``; safe
     to call again. Imports neither pandas nor ipywidgets.
     """
     from .display import register
     from .magics import SQLMagics
+    from .tracebacks import install
 
     register(shell)
     shell.register_magics(SQLMagics)
+    install(shell)
 
 
 def load(shell: Any) -> None:

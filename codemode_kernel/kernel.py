@@ -14,7 +14,6 @@ from ipykernel.zmqshell import ZMQInteractiveShell
 from traitlets import Enum, Float, Integer, List, Type, Unicode
 
 from . import __version__
-from .errors import CellTimeoutError
 from .helpers import Helpers
 from .lifecycle import Lifecycle
 from .settings import resolve_settings
@@ -117,7 +116,6 @@ class CodeModeKernel(IPythonKernel):
         install_sqlite_tracking()
         self.timeouts = CellTimeouts(self.shell, self.settings.cell_timeout, self._interrupt_db)
         self.shell.codemode_timeouts = self.timeouts
-        self.shell.set_custom_exc((CellTimeoutError,), self.timeouts.custom_exc)
         register_magics(self.shell, self.timeouts)
         self.lifecycle = Lifecycle(
             self.store, self.codemode_session, self.helpers, self.settings, self.log

@@ -101,7 +101,7 @@ class Pager:
         self.size_picker = w.Dropdown(options=sizes, value=self.page_size, description="rows")
         self.sort_picker = w.Dropdown(
             options=[("(none)", None), *((c, c) for c in self.columns)],
-            value=None,
+            index=0,  # "(none)" shown; value=None would select nothing
             description="sort",
         )
         self.order_picker = w.ToggleButtons(options=["asc", "desc"], value="asc")

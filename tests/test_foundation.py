@@ -225,3 +225,18 @@ def test_public_api_has_all(module):
 
     mod = importlib.import_module(module)
     assert "CodeModeError" in mod.__all__
+
+
+def test_errors_show_user_frames_not_internals(kernel):
+    kernel.ok("def load():\n    return helpers.db.exec('ATTACH 1 AS x')")
+    cell = kernel.run("load()")
+    assert cell.ename == "SQLBlockedError"
+    tb = cell.traceback
+    assert "load()" in tb and "return helpers.db.exec" in tb  # the user's frames stay
+    assert "codemode_kernel" not in tb and "database.py" not in tb  # ours are hidden
+    assert tb.rstrip().endswith(cell.evalue.splitlines()[-1].rstrip())
+    missing = kernel.run("helpers.db.query('SELECT * FROM nowhere')")
+    assert missing.ename == "OperationalError" and "guard.py" not in missing.traceback
+    assert "OperationalError: no such table: nowhere" in missing.traceback
+    own = kernel.run("import sqlite3\nsqlite3.connect(':memory:').execute('SELECT * FROM x')")
+    assert own.ename == "OperationalError" and "no such table: x" in own.traceback

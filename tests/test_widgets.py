@@ -168,3 +168,11 @@ def test_explore_lists_tables_and_shows_first_rows(k):
     (sample,) = [v for v in values if "<table" in v]
     assert "<td>item 001</td>" in sample and "<td>item 010</td>" in sample
     assert "<td>item 011</td>" not in sample
+
+
+def test_sort_picker_starts_on_none(db):
+    from codemode_kernel.widgets import browse
+
+    db.batch_insert("s", [{"a": i} for i in range(3)])
+    pager = browse(db, "s")
+    assert pager.sort_picker.label == "(none)" and pager.sort_picker.value is None
