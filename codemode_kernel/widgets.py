@@ -193,7 +193,7 @@ class Pager:
 
     def _render(self) -> None:
         self.status.value = self.status_text()
-        self.table.value = self.frame.to_html(index=False, max_cols=50, notebook=True)
+        self.table.value = _styled(self.frame.to_html(index=False, max_cols=50, border=0))
         self.first_button.disabled = self.prev_button.disabled = self.page <= 1
         self.next_button.disabled = self.last_button.disabled = self.page >= self.pages
 
@@ -205,6 +205,13 @@ class Pager:
         bundle["text/plain"] = repr(self)
         bundle["text/html"] = f"<p>{html.escape(self.status_text())}</p>{self.table.value}"
         return bundle
+
+
+def _styled(table_html: str) -> str:
+    # Lab styles DataFrame tables under .jp-RenderedHTMLCommon; widget HTML
+    # does not sit under it, so borrow the class to look like query results.
+    table_html = table_html.replace("<table ", '<table style="margin-left:0" ', 1)
+    return f'<div class="jp-RenderedHTMLCommon" style="padding:0">{table_html}</div>'
 
 
 def browse(
@@ -259,8 +266,9 @@ class Explorer:
         idx["sql"] = idx["sql"].fillna("(automatic: PRIMARY KEY or UNIQUE)")
         self.detail.value = (
             f"<b>{html.escape(table)}</b> · {self.counts.get(table, 0):,} rows"
-            f"<h4>columns</h4>{cols.to_html(index=False)}"
-            f"<h4>indexes</h4>{idx.to_html(index=False) if len(idx) else '<i>none</i>'}"
+            f"<h4>columns</h4>{_styled(cols.to_html(index=False, border=0))}"
+            f"<h4>indexes</h4>"
+            f"{_styled(idx.to_html(index=False, border=0)) if len(idx) else '<i>none</i>'}"
         )
 
     def show_sample(self) -> pd.DataFrame | None:
@@ -271,7 +279,7 @@ class Explorer:
         if table is None:
             return None
         df = self.db.query(f"SELECT * FROM {quote(table)} LIMIT {SAMPLE_ROWS:d}")
-        self.sample.value = df.to_html(index=False, notebook=True)
+        self.sample.value = _styled(df.to_html(index=False, border=0))
         return df
 
     def __repr__(self) -> str:
