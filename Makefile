@@ -32,6 +32,10 @@ demo: setup
 test: setup browser-deps
 	$(PY) -m pytest -q
 
+# The benchmark suite (about 10 minutes): prints one table, writes benchmarks/RESULTS.md.
+bench: setup
+	$(PY) -m benchmarks
+
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/
 

@@ -8,9 +8,10 @@ of any length and a failure anywhere leaves the table as it was.
 from __future__ import annotations
 
 import itertools
+import operator
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .ddl import add_column_sql, create_table_sql, insert_sql
@@ -28,6 +29,23 @@ PROGRESS_AFTER_S = 2.0  # seconds, when it is not
 
 def _is_dataframe(obj: Any) -> bool:
     return type(obj).__name__ == "DataFrame" and hasattr(obj, "itertuples")
+
+
+def _fast_rows(chunk: list, getter: Callable[[Any], Any], width: int) -> list[tuple] | None:
+    """The chunk's tuples if every record is a plain dict with exactly the
+    columns already in use (the common case), else None (the general path).
+
+    Each check is a C-level map: no Python bytecode runs per record. A dict
+    with ``width`` keys that has all ``width`` used columns has no others.
+    """
+    if set(map(type, chunk)) != {dict} or set(map(len, chunk)) != {width}:
+        return None
+    try:
+        values = list(map(getter, chunk))
+    except KeyError:
+        return None
+    # itemgetter of one key returns the bare value: zip makes the 1-tuples.
+    return values if width > 1 else list(zip(values))
 
 
 class BatchWriter:
@@ -56,11 +74,7 @@ class BatchWriter:
             self.total = len(records)
             self.chunks = self._frame_chunks(records)
             self.rows_are_tuples = True
-        elif (
-            isinstance(records, Mapping)
-            or isinstance(records, str | bytes)
-            or not isinstance(records, Iterable)
-        ):
+        elif isinstance(records, (Mapping, str | bytes)) or not isinstance(records, Iterable):
             raise TypeError(
                 "records must be a list or iterator of dicts, or a DataFrame;"
                 f" got {type(records).__name__}"
@@ -106,8 +120,16 @@ class BatchWriter:
         bar = None
         started = time.monotonic()
         insert = None
+        getter = None  # itemgetter(*used): the fast path for plain dicts
         try:
             for chunk in self.chunks:
+                rows = _fast_rows(chunk, getter, len(used)) if getter is not None else None
+                if rows is not None:
+                    rows = self._convert(rows)
+                    db._execute_many(insert, rows)
+                    count += len(rows)
+                    bar = self._tick(bar, len(rows), count, started)
+                    continue
                 if self.rows_are_tuples:
                     fresh = [] if used else list(self.frame_columns)
                 else:
@@ -125,6 +147,8 @@ class BatchWriter:
                     known.update(missing)
                     used.extend(fresh)
                     insert = insert_sql(self.table, used)
+                    if not self.rows_are_tuples:
+                        getter = operator.itemgetter(*used)
                 if insert is None:
                     continue
                 rows = self._rows(chunk, used)
@@ -182,11 +206,13 @@ class BatchWriter:
         return self.frame_columns.index(column) if self.rows_are_tuples else 0
 
     def _rows(self, chunk: list, columns: list[str]) -> list[tuple]:
-        if self.rows_are_tuples:
-            rows = chunk
-        else:
-            rows = [tuple(map(rec.get, columns)) for rec in chunk]
-        if not {type(v) for row in rows for v in row} <= SIMPLE_TYPES:
+        rows = chunk if self.rows_are_tuples else [tuple(map(rec.get, columns)) for rec in chunk]
+        return self._convert(rows)
+
+    def _convert(self, rows: list[tuple]) -> list[tuple]:
+        """Convert the values sqlite3 does not bind as they are (datetimes, numpy, ...)."""
+        # set(map(type, chain(...))) runs in C: no Python bytecode per value.
+        if not set(map(type, itertools.chain.from_iterable(rows))) <= SIMPLE_TYPES:
             try:
                 rows = [tuple(map(convert, row)) for row in rows]
             except TypeError as exc:

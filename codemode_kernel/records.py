@@ -102,29 +102,39 @@ def adapt_params(params: Any) -> Any:
     if params is None:
         return None
     if isinstance(params, Mapping):
-        return {k: _adapt_one(v, f":{k}") for k, v in params.items()}
+        return {k: _adapt_one(v, k, ":") for k, v in params.items()}
     if isinstance(params, Sequence) and not isinstance(params, str | bytes):
-        return tuple(_adapt_one(v, f"{i + 1}") for i, v in enumerate(params))
+        return tuple(_adapt_one(v, i + 1) for i, v in enumerate(params))
     raise TypeError(
         f"params must be a sequence (for ?) or a dict (for :name), got {type(params).__name__}"
     )
 
 
-def _adapt_one(value: Any, label: str) -> Any:
-    if type(value) is float and not math.isfinite(value):
+def _adapt_one(value: Any, key: Any, prefix: str = "") -> Any:
+    """Adapt one parameter; ``prefix + str(key)`` names it in errors.
+
+    The label is built only when raising: this runs for every parameter of
+    every query.
+    """
+    t = type(value)
+    if t is str or t is bytes or value is None or t is bool:
+        return value
+    if t is int:
+        if _INT64[0] <= value <= _INT64[1]:
+            return value
         raise ValueError(
-            f"parameter {label} is {value!r}; SQLite has no NaN, pass None for NULL"
-            if math.isnan(value)
-            else f"parameter {label} is {value!r}; infinite values are not accepted"
-        )
-    if type(value) is int and not _INT64[0] <= value <= _INT64[1]:
-        raise ValueError(
-            f"parameter {label} = {value} does not fit in a 64-bit SQLite INTEGER;"
+            f"parameter {prefix}{key} = {value} does not fit in a 64-bit SQLite INTEGER;"
             " pass it as str or float"
         )
-    if type(value) in SIMPLE_TYPES:
-        return value
+    if t is float:
+        if math.isfinite(value):
+            return value
+        raise ValueError(
+            f"parameter {prefix}{key} is {value!r}; SQLite has no NaN, pass None for NULL"
+            if math.isnan(value)
+            else f"parameter {prefix}{key} is {value!r}; infinite values are not accepted"
+        )
     try:
         return convert(value)
     except TypeError as exc:
-        raise TypeError(f"parameter {label}: {exc}") from None
+        raise TypeError(f"parameter {prefix}{key}: {exc}") from None
