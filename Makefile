@@ -32,7 +32,7 @@ demo: setup
 test: setup browser-deps
 	$(PY) -m pytest -q
 
-# The benchmark suite (about 10 minutes): prints one table, writes benchmarks/RESULTS.md.
+# The benchmark suite (about 5 minutes): prints one table, writes benchmarks/RESULTS.md.
 bench: setup
 	$(PY) -m benchmarks
 

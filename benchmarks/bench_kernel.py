@@ -29,15 +29,17 @@ def _start(name: str, env: dict) -> tuple[float, Kernel]:
 
 
 def _round_trips(kernels: dict[str, Kernel], code: str, n: int) -> dict[str, float]:
-    """Median round trip of ``code`` per kernel, alternating in blocks of 10."""
+    """Median round trip of ``code`` per kernel, in blocks of 10 in ABBA order
+    (which kernel goes first alternates, so drift and order effects cancel)."""
     samples: dict[str, list[float]] = {k: [] for k in kernels}
     for k in kernels.values():  # warm-up
         for _ in range(3):
             k.ok(code)
-    done = 0
+    done, order = 0, list(kernels.items())
     while done < n:
         block = min(10, n - done)
-        for name, k in kernels.items():
+        order.reverse()
+        for name, k in order:
             for _ in range(block):
                 t = time.perf_counter()
                 k.ok(code)

@@ -23,10 +23,10 @@ class Config:
     distinct_rounds: int = 3
     big_query_rows: int = 10_000
     insert_rows: int = 1_000_000
-    insert_repeats: int = 3
+    insert_repeats: int = 5  # the slow baselines run 2 of them
     rss_rows: int = 10_000_000
     kernel_starts: int = 5
-    round_trips: int = 200
+    round_trips: int = 400
     sql_round_trips: int = 50
     cell_timeout_runs: int = 3  # per case of test_timeouts.CASES
     cell_timeout_limit: float = 1.0
