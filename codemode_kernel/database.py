@@ -210,8 +210,11 @@ class Database:
 
         changes = {}
         parse = {s.name: s.parse for s in SETTINGS}
-        for name, value in (("max_rows", max_rows), ("query_timeout", query_timeout),
-                            ("max_db_mb", max_db_mb)):
+        for name, value in (
+            ("max_rows", max_rows),
+            ("query_timeout", query_timeout),
+            ("max_db_mb", max_db_mb),
+        ):
             if value is not None:
                 try:
                     changes[name] = parse[name](value)
@@ -222,8 +225,7 @@ class Database:
             if "max_db_mb" in changes and self._conn is not None:
                 self._apply_quota(self._conn)
         s = self.settings
-        return {"max_rows": s.max_rows, "query_timeout": s.query_timeout,
-                "max_db_mb": s.max_db_mb}
+        return {"max_rows": s.max_rows, "query_timeout": s.query_timeout, "max_db_mb": s.max_db_mb}
 
     def _apply_quota(self, conn: sqlite3.Connection) -> None:
         # Not _internal(): that opens the connection, and _open() calls this.
@@ -316,6 +318,9 @@ class Database:
 
     def _execute_many(self, sql: str, rows: list[tuple]) -> None:
         self._auth.begin()
+        # batch_insert streams for as long as its records last: query_timeout
+        # bounds each chunk's SQL, not the whole call (nor the caller's generator).
+        self._deadline = time.monotonic() + self.settings.query_timeout
         try:
             self.conn.executemany(sql, rows)
         except OverflowError as exc:
@@ -427,7 +432,8 @@ class Database:
                 )
                 conn.execute(
                     self._sql(
-                        "DELETE FROM _codemode_log WHERE id <= (SELECT max(id) FROM _codemode_log) - ?"
+                        "DELETE FROM _codemode_log"
+                        " WHERE id <= (SELECT max(id) FROM _codemode_log) - ?"
                     ),
                     (LOG_KEEP,),
                 )
@@ -682,7 +688,8 @@ class Database:
         chunks of ``chunk_size`` with ``executemany``: an iterator of 10
         million dicts runs in constant memory. ``progress=None`` shows a
         tqdm bar when more than 50,000 records are known to come, or after
-        2 s otherwise; ``True``/``False`` force it.
+        2 s otherwise; ``True``/``False`` force it. ``query_timeout`` applies
+        to each chunk, so a long stream is not cut off at 30 s.
 
         >>> helpers.db.batch_insert("events", ({"id": i, "v": i * 0.5} for i in range(10**6)))
         1000000
@@ -751,7 +758,7 @@ class Database:
                 cols = self._table_columns(t)
                 if not cols and table is not None:
                     raise sqlite3.OperationalError(f"no such table: {table}")
-                for cid, name, typ, notnull, default, pk, *_ in cols:
+                for _cid, name, typ, notnull, default, pk, *_ in cols:
                     rows.append((t, name, typ, bool(notnull), default, pk))
         return pd.DataFrame(rows, columns=["table", "column", "type", "notnull", "default", "pk"])
 

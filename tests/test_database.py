@@ -576,3 +576,19 @@ def test_set_limits_applies_at_once(tmp_path):
     with pytest.raises(ValueError, match="max_rows=0 is invalid"):
         db.set_limits(max_rows=0)
     db.close()
+
+
+def test_batch_insert_timeout_is_per_chunk(tmp_path):
+    """A stream that takes longer than query_timeout in total still completes."""
+    import time as _time
+
+    db = open_db(tmp_path, "slow-stream", query_timeout=0.5)
+
+    def slow():
+        for i in range(8000):
+            if i % 2000 == 0:
+                _time.sleep(0.3)  # the producer is slow, not the SQL
+            yield {"i": i, "s": "x" * 20}
+
+    assert db.batch_insert("s", slow(), chunk_size=2000) == 8000
+    db.close()
