@@ -463,7 +463,6 @@ class Database:
 
         >>> helpers.db.query("SELECT * FROM trials WHERE phase = ?", ["III"], limit=10)
         """
-        import pandas as pd
 
         row_limit = self._row_limit(limit)
         try:
@@ -512,23 +511,13 @@ class Database:
         gc.disable()
         try:
             rows, columns, truncated = self._call("query", sql, run, write=write, txn=write)
-            df = _frame(rows, columns) if rows else pd.DataFrame(columns=columns)
-            n_rows = len(rows)
+            elapsed = (time.perf_counter() - start) * 1000
+            df = self._result(rows, columns, sql, truncated, row_limit, elapsed)
             del rows
         finally:
             if gc_on:
                 gc.enable()
-        c = self._counters
-        c["queries"] += 1
-        c["statements"] += 1
-        c["rows_read"] += n_rows
-        df.attrs["codemode"] = {
-            "sql": sql,
-            "row_count": n_rows,
-            "truncated": truncated,
-            "row_limit": row_limit,
-            "elapsed_ms": round((time.perf_counter() - start) * 1000, 3),
-        }
+        self._counters["statements"] += 1
         if truncated and limit is None:  # an explicit lower limit was asked for
             warnings.warn(
                 f"query returned more than {row_limit:,} rows; only the first {row_limit:,} are"
@@ -614,7 +603,6 @@ class Database:
         :class:`ExecResult` for the others. ``params`` is one dict for the
         ``:name`` placeholders of all statements. All or nothing.
         """
-        import pandas as pd
 
         row_limit = self._row_limit(limit)
         try:
@@ -656,18 +644,32 @@ class Database:
                 continue
             truncated = len(rows) > row_limit
             del rows[row_limit:]
-            df = _frame(rows, cols) if rows else pd.DataFrame(columns=cols)
-            df.attrs["codemode"] = {
-                "sql": stmt.text.strip(),
-                "row_count": len(rows),
-                "truncated": truncated,
-                "row_limit": row_limit,
-                "elapsed_ms": ms,
-            }
-            c["queries"] += 1
-            c["rows_read"] += len(rows)
-            results.append(df)
+            results.append(self._result(rows, cols, stmt.text.strip(), truncated, row_limit, ms))
         return results
+
+    def _result(
+        self,
+        rows: list[tuple],
+        columns: list[str],
+        sql: str,
+        truncated: bool,
+        row_limit: int,
+        elapsed_ms: float,
+    ) -> pd.DataFrame:
+        """A query result: the frame, its ``attrs["codemode"]``, and the counters."""
+        import pandas as pd
+
+        df = _frame(rows, columns) if rows else pd.DataFrame(columns=columns)
+        df.attrs["codemode"] = {
+            "sql": sql,
+            "row_count": len(rows),
+            "truncated": truncated,
+            "row_limit": row_limit,
+            "elapsed_ms": round(elapsed_ms, 3),
+        }
+        self._counters["queries"] += 1
+        self._counters["rows_read"] += len(rows)
+        return df
 
     # -- batch_insert ------------------------------------------------------
 
