@@ -16,7 +16,6 @@ import contextlib
 from kernels import KernelHandle
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 
 
 def _ensure_kernelspec() -> None:
@@ -85,7 +84,9 @@ def db(tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def spider() -> dict:
-    return json.loads((SHARED / "data" / "spider-dev-sql.json").read_text())
+    """The Spider dev-set SQL corpus (Apache-2.0; see its "source" field), kept
+    in tests/data so that a clone tests on its own."""
+    return json.loads((ROOT / "tests" / "data" / "spider-dev-sql.json").read_text())
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
