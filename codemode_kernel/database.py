@@ -103,7 +103,8 @@ class Database:
         self._lock = threading.RLock()
         self._tag = f" /* codemode:{secrets.token_hex(8)} */"
         self._deadline: float | None = None
-        self._interrupted = False
+        self._interrupt_error: BaseException | None = None
+        self._depth = 0  # nested calls (a write from inside batch_insert's generator)
         self._log: list[tuple] = []
         self._log_since = 0.0
         self._counters = dict.fromkeys(_COUNTERS, 0)
@@ -135,11 +136,12 @@ class Database:
         path = self.session.db_path
         if not path.exists():
             os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        self._busy_ms = int(max(5.0, self.settings.query_timeout) * 1000)
         conn = sqlite3.connect(
             path,
             isolation_level=None,
             check_same_thread=False,
-            timeout=max(5.0, self.settings.query_timeout),
+            timeout=self._busy_ms / 1000,
         )
         for name, value in LIMITS.items():
             conn.setlimit(getattr(sqlite3, name), value)
@@ -157,11 +159,15 @@ class Database:
             "COMMIT;"
         )
         row = conn.execute("SELECT value FROM _codemode_meta WHERE key='counters'").fetchone()
+        # The counters belong to this database file: load them (a reopen
+        # must not add them twice; a fresh file after expiry starts at 0).
+        self._counters = dict.fromkeys(_COUNTERS, 0)
+        self._counters["time_ms"] = 0.0
         if row:
-            with contextlib.suppress(ValueError, TypeError):
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
                 saved = json.loads(row[0])
                 for k in _COUNTERS:
-                    self._counters[k] += saved.get(k, 0)
+                    self._counters[k] = saved.get(k, self._counters[k])
         conn.set_authorizer(self._auth)
         conn.set_progress_handler(self._progress, PROGRESS_OPCODES)
         self._conn = conn
@@ -188,7 +194,6 @@ class Database:
         conn = self._conn
         if conn is not None:
             self._interrupt_error = error
-            self._interrupted = True
             conn.interrupt()
 
     def set_limits(
@@ -229,13 +234,13 @@ class Database:
 
     def _apply_quota(self, conn: sqlite3.Connection) -> None:
         # Not _internal(): that opens the connection, and _open() calls this.
-        self._auth.internal = True
+        previous, self._auth.internal = self._auth.internal, True
         try:
             page_size = conn.execute(self._sql("PRAGMA page_size")).fetchone()[0]
             pages = max(16, int(self.settings.max_db_mb * 1024 * 1024 // page_size))
             conn.execute(self._sql(f"PRAGMA max_page_count={pages:d}"))
         finally:
-            self._auth.internal = False
+            self._auth.internal = previous
 
     def _progress(self) -> int:
         deadline = self._deadline
@@ -244,11 +249,12 @@ class Database:
     @contextlib.contextmanager
     def _internal(self) -> Iterator[sqlite3.Connection]:
         """Run the kernel's own statements with the policy relaxed."""
-        self._auth.internal = True
+        conn = self.conn  # open first: _open() sets and resets the flag itself
+        previous, self._auth.internal = self._auth.internal, True
         try:
-            yield self.conn
+            yield conn
         finally:
-            self._auth.internal = False
+            self._auth.internal = previous
 
     def _sql(self, text: str) -> str:
         # Internal statement texts carry a per-process tag so a user
@@ -368,61 +374,104 @@ class Database:
         write: bool,
         txn: bool = True,
     ) -> Any:
-        """Run ``fn`` in one transaction, with deadline, log and counters."""
+        """Run ``fn`` in one transaction, with deadline, log and counters.
+
+        A call made while another one runs (a write from inside
+        batch_insert's record generator) joins the outer transaction through
+        a savepoint: it is undone alone if it fails, and with the outer call
+        if that fails.
+        """
         with self._lock:
             conn = self.conn
+            nested = self._depth > 0
+            outer_deadline = self._deadline
             start = time.perf_counter()
             self._deadline = time.monotonic() + self.settings.query_timeout
-            self._interrupted = False
+            if not nested:
+                self._interrupt_error = None
             rows = 0
             error: BaseException | None = None
+            self._depth += 1
             try:
                 if txn:
-                    self._begin(write)
-                    if write:
-                        self._flush_log()
+                    self._open_txn(write, nested)
                 result, rows = fn()
                 if txn:
-                    self._end(True)
+                    if write and not nested:
+                        self._flush_log(in_txn=True)
+                    self._close_txn(True, nested)
                 return result
             except BaseException as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    self._end(False)
+                if txn:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._close_txn(False, nested)
                 error = self._map_error(exc, sql)
                 if error is exc:
                     raise
                 raise error from None
             finally:
-                self._deadline = None
+                self._depth -= 1
+                self._deadline = outer_deadline
                 elapsed = (time.perf_counter() - start) * 1000
                 self._record(kind, sql, rows, elapsed, error)
                 del conn
 
+    def _open_txn(self, write: bool, nested: bool) -> None:
+        if nested:
+            with self._internal() as conn:
+                conn.execute(self._sql("SAVEPOINT codemode_nested"))
+        else:
+            self._begin(write)
+
+    def _close_txn(self, ok: bool, nested: bool) -> None:
+        if not nested:
+            self._end(ok)
+            return
+        with self._internal() as conn:
+            if not ok:
+                conn.execute(self._sql("ROLLBACK TO codemode_nested"))
+            conn.execute(self._sql("RELEASE codemode_nested"))
+
     def _record(
         self, kind: str, sql: str, rows: int, elapsed_ms: float, error: BaseException | None
     ) -> None:
-        c = self._counters
-        c["time_ms"] += elapsed_ms
-        if error is not None:
-            c["errors"] += 1
-        err = f"{type(error).__name__}: {str(error).splitlines()[0][:500]}" if error else None
-        if not self._log:
-            self._log_since = time.monotonic()
-        self._log.append((time.time(), kind, sql[:2000], rows, round(elapsed_ms, 3), err))
-        self.session.touch()
-        if len(self._log) >= LOG_FLUSH_ENTRIES or time.monotonic() - self._log_since > 2.0:
-            with contextlib.suppress(sqlite3.Error):
-                self._flush_log(own_txn=True)
+        with self._lock:
+            c = self._counters
+            c["time_ms"] += elapsed_ms
+            if error is not None:
+                c["errors"] += 1
+            err = f"{type(error).__name__}: {str(error).splitlines()[0][:500]}" if error else None
+            if not self._log:
+                self._log_since = time.monotonic()
+            self._log.append((time.time(), kind, sql[:2000], rows, round(elapsed_ms, 3), err))
+            self.session.touch()
+            due = len(self._log) >= LOG_FLUSH_ENTRIES or time.monotonic() - self._log_since > 2.0
+            if due and self._depth == 0:
+                self._flush_log(wait=False)
 
-    def _flush_log(self, *, own_txn: bool = False) -> None:
+    def _flush_log(self, *, in_txn: bool = False, wait: bool = True) -> bool:
+        """Write the buffered log entries (and the counters); True if written.
+
+        ``in_txn``: inside the caller's transaction, under a savepoint, so a
+        failure here (the quota, a lock) never fails the caller's own call.
+        Otherwise in a transaction of its own; ``wait=False`` gives up at
+        once if another kernel holds the write lock. Entries that could not
+        be written stay buffered for the next flush.
+        """
         conn = self._conn
-        if conn is None or not self._log:
-            return
-        entries, self._log = self._log, []
+        if conn is None or not self._log or (conn.in_transaction and not in_txn):
+            return False
+        entries = list(self._log)
         with self._internal():
-            if own_txn:
-                conn.execute(self._sql("BEGIN IMMEDIATE"))
+            began = False
             try:
+                if not wait:
+                    conn.execute(self._sql("PRAGMA busy_timeout = 0"))
+                if in_txn:
+                    conn.execute(self._sql("SAVEPOINT codemode_log"))
+                else:
+                    conn.execute(self._sql("BEGIN IMMEDIATE"))
+                    began = True
                 conn.executemany(
                     self._sql(
                         "INSERT INTO _codemode_log (ts, kind, sql, rows, elapsed_ms, error)"
@@ -443,13 +492,20 @@ class Database:
                     ),
                     (json.dumps(self._counters),),
                 )
-                if own_txn:
-                    conn.execute(self._sql("COMMIT"))
-            except BaseException:
-                if own_txn and conn.in_transaction:
-                    conn.execute(self._sql("ROLLBACK"))
-                self._log = entries + self._log
-                raise
+                conn.execute(self._sql("RELEASE codemode_log" if in_txn else "COMMIT"))
+                del self._log[: len(entries)]
+                return True
+            except sqlite3.Error:
+                with contextlib.suppress(sqlite3.Error):
+                    if in_txn:
+                        conn.execute(self._sql("ROLLBACK TO codemode_log"))
+                        conn.execute(self._sql("RELEASE codemode_log"))
+                    elif began and conn.in_transaction:
+                        conn.execute(self._sql("ROLLBACK"))
+                return False
+            finally:
+                if not wait:
+                    conn.execute(self._sql(f"PRAGMA busy_timeout = {self._busy_ms:d}"))
 
     # -- query / exec ------------------------------------------------------
 
@@ -490,14 +546,17 @@ class Database:
         start = time.perf_counter()
 
         def run() -> tuple[tuple[list, list, bool], int]:
+            before = self.conn.total_changes
             cur = self._execute(stmt, bound)
             try:
                 rows = cur.fetchmany(row_limit + 1)
                 columns = [d[0] for d in cur.description or ()]
-                if write:
-                    self._counters["rows_written"] += max(cur.rowcount, 0)
             finally:
                 cur.close()
+            if write:
+                # RETURNING applies every change at its first step; SQLite
+                # counts them once the statement is reset, even if rows were cut.
+                self._counters["rows_written"] += self.conn.total_changes - before
             truncated = len(rows) > row_limit
             if truncated:
                 del rows[row_limit:]
@@ -571,24 +630,23 @@ class Database:
         start = time.perf_counter()
 
         def run() -> tuple[ExecResult, int]:
-            affected, last_id = 0, None
+            last_id = None
+            before = self.conn.total_changes
             for stmt in stmts:
+                # execute() takes the first step, which applies every change
+                # (RETURNING included); exec() discards rows, so none is fetched.
                 cur = self._execute(stmt, bound)
-                try:
-                    if cur.description is not None:
-                        cur.fetchall()  # run RETURNING / SELECT to completion
-                    if cur.rowcount > 0:
-                        affected += cur.rowcount
-                    if cur.lastrowid and stmt.kind in ("INSERT", "?"):
-                        last_id = cur.lastrowid
-                finally:
-                    cur.close()
+                if cur.lastrowid and stmt.kind in ("INSERT", "?"):
+                    last_id = cur.lastrowid
+                cur.close()
+            affected = self.conn.total_changes - before
             result = ExecResult(
                 affected, last_id, len(stmts), round((time.perf_counter() - start) * 1000, 3)
             )
             return result, affected
 
-        result = self._call("exec", sql, run, write=True)
+        write = any(s.kind != "SELECT" for s in stmts)
+        result = self._call("exec", sql, run, write=write)
         self._counters["statements"] += len(stmts)
         self._counters["rows_written"] += result.rows_affected
         return result
@@ -622,13 +680,15 @@ class Database:
             out: list = []
             for stmt, b in zip(stmts, bound, strict=True):
                 t0 = time.perf_counter()
+                before = self.conn.total_changes
                 cur = self._execute(stmt, b)
                 try:
+                    last = cur.lastrowid
                     rows = cur.fetchmany(row_limit + 1) if cur.description else None
                     cols = [d[0] for d in cur.description or ()]
-                    n, last = max(cur.rowcount, 0), cur.lastrowid
                 finally:
                     cur.close()
+                n = self.conn.total_changes - before  # counted once reset (see query)
                 ms = round((time.perf_counter() - t0) * 1000, 3)
                 out.append((stmt, rows, cols, n, last, ms))
             return out, sum(len(r[1]) for r in out if r[1] is not None)
@@ -863,7 +923,7 @@ class Database:
             raise ValueError(f"limit must be a positive int, got {limit!r}")
         with self._lock:
             self.conn  # noqa: B018 - open it
-            self._flush_log(own_txn=True)
+            self._flush_log()
             with self._internal() as conn:
                 rows = conn.execute(
                     self._sql(
@@ -884,7 +944,7 @@ class Database:
         """
         with self._lock:
             self.conn  # noqa: B018 - open it
-            self._flush_log(own_txn=True)
+            self._flush_log()
             names = self.tables()
             counts = self._row_counts(names)
         meta = self.session.meta()

@@ -508,6 +508,7 @@ _DDL = {
     _A.SQLITE_ALTER_TABLE,
 }
 _WRITES = {_A.SQLITE_INSERT, _A.SQLITE_UPDATE, _A.SQLITE_DELETE}
+_CREATES = {_A.SQLITE_CREATE_TABLE, _A.SQLITE_CREATE_TEMP_TABLE}
 
 
 class Authorizer:
@@ -556,7 +557,10 @@ class Authorizer:
                 )
                 else arg1
             )
-            if table and table.lower() in RESERVED_TABLES:
+            if table and (
+                table.lower() in RESERVED_TABLES
+                or (action in _CREATES and table.lower().startswith(RESERVED_PREFIX))
+            ):
                 return self._deny(f"changing {table}")
             return sqlite3.SQLITE_OK
         if action == _A.SQLITE_REINDEX:

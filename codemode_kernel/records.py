@@ -2,7 +2,8 @@
 
 Type inference, per column, from the values of the first chunk that has the
 column: int/bool → INTEGER, float → REAL, str → TEXT, bytes → BLOB,
-datetime/date/time → TEXT (ISO 8601), dict/list/tuple → TEXT (JSON).
+datetime/date/time → TEXT (ISO 8601), dict/list/tuple → TEXT (JSON),
+timedelta → REAL (seconds).
 ``None``, NaN and NaT give no vote. Mixed INTEGER and REAL → REAL; any other
 mix, or no vote at all, → no declared type (SQLite then stores each value as
 it is, like sqlite-utils' "ANY" columns).
@@ -48,6 +49,17 @@ def convert(value: Any) -> Any:
         return float(value)
     if isinstance(value, bytearray | memoryview):
         return bytes(value)
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    kind = getattr(getattr(value, "dtype", None), "kind", "")
+    if kind in ("M", "m"):  # numpy datetime64 / timedelta64: .item() of ns is an int
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+        if kind == "M":
+            return pd.Timestamp(value).isoformat()
+        return pd.Timedelta(value).total_seconds()
     if t.__module__ == "numpy" or t.__module__.startswith("pandas"):
         item = getattr(value, "item", None) or getattr(value, "to_pydatetime", None)
         if item is not None:
@@ -74,12 +86,16 @@ def column_type(value: Any) -> str | None:
         return "REAL"
     if isinstance(value, bytes | bytearray | memoryview):
         return "BLOB"
+    if isinstance(value, dt.timedelta):
+        return "REAL"
     if isinstance(value, str | dt.date | dt.time | Mapping | list | tuple):
         return "TEXT"
     name = type(value).__module__
     if name == "numpy":
         kind = getattr(getattr(value, "dtype", None), "kind", "")
-        return {"i": "INTEGER", "u": "INTEGER", "b": "INTEGER", "f": "REAL"}.get(kind, "TEXT")
+        return {"i": "INTEGER", "u": "INTEGER", "b": "INTEGER", "f": "REAL", "m": "REAL"}.get(
+            kind, "TEXT"
+        )
     if isinstance(value, decimal.Decimal):
         return "REAL"
     return "TEXT"

@@ -357,6 +357,12 @@ class CellTimeouts:
         if where == "cell":
             raise self._exception(kind)
         if isinstance(where, tuple):  # in the kernel's helpers, called from the cell
+            if kind == "interrupt":
+                # The button: a running statement would otherwise go on to
+                # query_timeout (the watchdog's own fire already did this).
+                if self._interrupt_db is not None:
+                    self._interrupt_db(KeyboardInterrupt())
+                _interrupt_tracked()
             self._arm_trace(where[1], kind)
             return
         if self.task is not None and not self.task.done() and self._awaits_cell(self.task):

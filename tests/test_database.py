@@ -592,3 +592,130 @@ def test_batch_insert_timeout_is_per_chunk(tmp_path):
 
     assert db.batch_insert("s", slow(), chunk_size=2000) == 8000
     db.close()
+
+
+# --- found in review: nesting, the log under failure, reopen, interrupts --------------
+
+
+def test_write_inside_batch_generator_joins_the_batch(db):
+    def records():
+        for i in range(10):
+            if i == 5:
+                db.save_state("progress", i)  # a nested call, inside the batch
+            yield {"i": i}
+
+    assert db.batch_insert("nest", records(), chunk_size=2) == 10
+    assert db.query("SELECT count(*) AS n FROM nest")["n"][0] == 10
+    assert db.get_state("progress") == 5
+
+    def failing():
+        yield {"i": 100}
+        db.save_state("during", 1)
+        yield {"i": 101}
+        raise RuntimeError("source failed")
+
+    with pytest.raises(RuntimeError, match="source failed"):
+        db.batch_insert("nest", failing(), chunk_size=1)
+    # All or nothing: neither the rows nor the nested write survive.
+    assert db.query("SELECT count(*) AS n FROM nest")["n"][0] == 10
+    assert db.get_state("during") is None
+
+
+def test_log_entries_survive_a_failed_write(db):
+    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    db.query("SELECT 1 AS a")
+    db.query("SELECT 2 AS b")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.exec("INSERT INTO t VALUES (1); INSERT INTO t VALUES (1)")
+    assert db.logs(4)["sql"].tolist() == [
+        "INSERT INTO t VALUES (1); INSERT INTO t VALUES (1)",
+        "SELECT 2 AS b",
+        "SELECT 1 AS a",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY)",
+    ]
+
+
+def test_quota_full_database_can_still_be_cleaned(tmp_path):
+    db = open_db(tmp_path, "full", max_db_mb=1)
+    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)")
+    with pytest.raises(QuotaExceededError):
+        for _ in range(1000):
+            db.exec("INSERT INTO t (b) VALUES (randomblob(20000))")
+    for _ in range(300):  # buffered log entries waiting for the next write
+        db.query("SELECT count(*) FROM t")
+    assert db.exec("DELETE FROM t WHERE id < 10").rows_affected == 9
+    db.exec("DROP TABLE t")
+    assert db.tables() == []
+    db.close()
+
+
+def test_schema_is_the_first_call_after_reopen(tmp_path):
+    db = open_db(tmp_path, "reopen")
+    db.create_table("people", "id INTEGER PRIMARY KEY, name TEXT")
+    db.close()
+    assert db.schema("people")["column"].tolist() == ["id", "name"]
+    db.close()
+
+
+def test_counters_are_not_doubled_by_a_reopen(tmp_path):
+    db = open_db(tmp_path, "counters")
+    db.query("SELECT 1")
+    db.close()
+    db.query("SELECT 2")
+    assert db.get_metrics()["queries"] == 2
+    db.close()
+
+
+def test_returning_counts_every_change_even_when_cut(db):
+    db.batch_insert("r", [{"id": i, "v": 0} for i in range(10)])
+    before = db.get_metrics()["rows_written"]
+    df = db.query("UPDATE r SET v = v + 1 RETURNING id", limit=3)
+    assert len(df) == 3 and df.attrs["codemode"]["truncated"] is True
+    assert db.get_metrics()["rows_written"] - before == 10
+    assert db.query("SELECT sum(v) AS s FROM r")["s"][0] == 10
+    assert db.exec("UPDATE r SET v = 0 RETURNING id").rows_affected == 10
+
+
+def test_exec_select_does_not_fetch_and_counts_nothing(db):
+    db.batch_insert("s", [{"i": i} for i in range(5)])
+    r = db.exec("SELECT * FROM s")
+    assert r.rows_affected == 0 and r.statements == 1
+
+
+def test_stale_interrupt_error_does_not_leak_into_a_later_call(db):
+    from codemode_kernel.errors import CellTimeoutError
+
+    db.query("SELECT 1")
+    db.interrupt(CellTimeoutError("old cell"))  # nothing was running
+    assert db.query("SELECT 2 AS x")["x"][0] == 2  # the next call resets it
+    import threading
+
+    timer = threading.Timer(0.3, db.conn.interrupt)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt) as info:
+        db.query(
+            "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM r) SELECT max(n) FROM r"
+        )
+    assert not isinstance(info.value, CellTimeoutError)
+
+
+def test_numpy_datetimes_and_timedeltas(db):
+    import datetime as _dt
+
+    db.batch_insert(
+        "moments",
+        [
+            {
+                "t": np.datetime64("2024-01-02T03:04:05", "ns"),
+                "d": np.timedelta64(90, "s"),
+                "p": _dt.timedelta(minutes=2),
+            },
+            {"t": np.datetime64("NaT"), "d": None, "p": None},
+        ],
+    )
+    rows = db.query("SELECT t, d, p FROM moments ORDER BY rowid")
+    assert rows["t"].iloc[0] == "2024-01-02T03:04:05" and pd.isna(rows["t"].iloc[1])
+    assert rows["d"].iloc[0] == 90.0 and rows["p"].iloc[0] == 120.0
+    assert db.query("SELECT ? AS x", [np.datetime64("2024-05-06", "ns")])["x"][0] == (
+        "2024-05-06T00:00:00"
+    )

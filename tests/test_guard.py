@@ -407,6 +407,7 @@ ENGINE_ATTACKS = [
     "ALTER TABLE _codemode_state RENAME TO mine",
     "ALTER TABLE _codemode_state ADD COLUMN evil",
     "CREATE INDEX evil ON _codemode_state(value)",
+    "CREATE TABLE _codemode_new (a)",
     "UPDATE sqlite_master SET sql = 'x'",
     "SELECT 1; PRAGMA user_version = 9",
 ]

@@ -143,3 +143,20 @@ def test_no_stale_watchdog_hits_next_cell(start_kernel):
         assert after.status == "ok", (after.ename, after.evalue)
     assert k.value("n") == 200
     assert outcomes["CellTimeoutError"] > 0 and outcomes["ok"] > 0, outcomes
+
+
+def test_interrupt_button_stops_a_running_helpers_db_statement(start_kernel):
+    """Found in review: the button used to wait for query_timeout inside helpers.db."""
+    k = start_kernel(env={"CODEMODE_QUERY_TIMEOUT": "120", "CODEMODE_CELL_TIMEOUT": "0"})
+    msg_id = k.kc.execute(
+        "helpers.db.query('WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r)"
+        " SELECT max(n) FROM r')"
+    )
+    time.sleep(1.0)
+    k.km.interrupt_kernel()
+    cell = k.collect(msg_id, timeout=60)
+    # Run to its end it would be QueryTimeoutError (after 120 s); stopped, it is the button's.
+    assert cell.status == "error" and cell.ename == "KeyboardInterrupt"
+    assert (
+        k.ok("helpers.db.query('SELECT 1 AS one')").results[-1]["text/plain"].startswith("   one")
+    )
