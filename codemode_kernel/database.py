@@ -695,7 +695,9 @@ class Database:
 
         results: list[pd.DataFrame | ExecResult] = []
         c = self._counters
-        for stmt, rows, cols, n, last, ms in self._call("script", sql, run, write=write):
+        # One SELECT needs no transaction of its own (as in query()).
+        txn = write or len(stmts) > 1
+        for stmt, rows, cols, n, last, ms in self._call("script", sql, run, write=write, txn=txn):
             c["statements"] += 1
             c["rows_written"] += n if stmt.kind != "SELECT" else 0
             if rows is None:
