@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import errors
@@ -34,6 +35,9 @@ class Helpers:
         self.session = session
         self._settings = settings
         self._db: Database | None = None
+        #: Called with the Database each time it opens its file (the kernel's
+        #: lifecycle registers here, before the first use).
+        self.on_db_open: list[Callable[[Database], None]] = []
 
     @property
     def settings(self) -> Settings:
@@ -47,6 +51,7 @@ class Helpers:
             from .database import Database
 
             self._db = Database(self.session, self._settings)
+            self._db.on_open.extend(self.on_db_open)
         return self._db
 
     @property

@@ -120,17 +120,13 @@ class CodeModeKernel(IPythonKernel):
         self.lifecycle = Lifecycle(
             self.store, self.codemode_session, self.helpers, self.settings, self.log
         )
+        self.helpers.on_db_open.append(self.lifecycle.on_db_open)
         self.lifecycle.start()
 
     def _interrupt_db(self, error: BaseException | None = None) -> None:
         db = self.helpers._db  # never open the database just to interrupt it
         if db is not None:
             db.interrupt(error)
-
-    def _track_db(self) -> None:
-        db = self.helpers._db
-        if db is not None and self.lifecycle.on_db_open not in db.on_open:
-            db.on_open.append(self.lifecycle.on_db_open)
 
     # -- SIGINT: see timeouts.py ----------------------------------------------
 
@@ -158,9 +154,6 @@ class CodeModeKernel(IPythonKernel):
             notices, self._pending_notices = self._pending_notices, []
             print("\n".join(notices), file=sys.stderr, flush=True)
         self.lifecycle.before_cell()
-        if self.lifecycle.expired is not None:
-            self.helpers.db  # noqa: B018 - the object (not the file), to warn when it opens
-        self._track_db()
         metadata = (self.get_parent() or {}).get("metadata") or {}
         limit, source, warning = self.timeouts.limit_for(code, metadata)
         if warning and not silent:
@@ -171,7 +164,6 @@ class CodeModeKernel(IPythonKernel):
         finally:
             fired = self.timeouts.end()
             self.lifecycle.after_cell()
-            self._track_db()
         if isinstance(reply, dict):
             reply = self.timeouts.finish_reply(reply, fired)
         return reply
