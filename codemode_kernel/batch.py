@@ -189,8 +189,6 @@ class BatchWriter:
         return merge_types(column_type(rec.get(column)) for rec in chunk)
 
     def _create(self, chunk: list, new: list[str]) -> None:
-        if not new:
-            raise ValueError(f"the records for {self.table!r} have no keys: nothing to create")
         decls = {c: self._votes(chunk, c, self._index(c)) for c in new}
         self.db._execute_built(create_table_sql(self.table, decls, if_not_exists=False))
         self.statements += 1

@@ -326,12 +326,10 @@ def _statement_kind(tree, full: str, offset: int, n: int) -> tuple[str, bool]:
         if word == "CREATE" and "TRIGGER" in rest.split("(")[0].split()[:3]:
             label = "TRIGGER"
         raise _blocked(label, full, offset, n)
-    # END, REINDEX, SAVEPOINT x, RELEASE x ... parse as bare expressions.
+    # Anything else (sqlglot makes bare expressions of some statements) fails
+    # closed; END, SAVEPOINT and friends were already named by their first word.
     first = full[offset:].lstrip().split(None, 1)[0].upper() if full[offset:].strip() else "?"
-    label = {"END": "TRANSACTION", "SAVEPOINT": "TRANSACTION", "RELEASE": "TRANSACTION"}.get(
-        first, first
-    )
-    raise _blocked(label, full, offset, n)
+    raise _blocked(first, full, offset, n)
 
 
 def _syntax_error(exc: Exception, text: str, full: str, offset: int, n: int) -> SQLSyntaxError:

@@ -95,6 +95,13 @@ def _human_seconds(s: float) -> str:
     return f"{s / 3600:.1f} h"
 
 
+def _find_or_report(store: SessionStore, ref: str) -> SessionInfo | None:
+    info = _find(store, ref)
+    if info is None:
+        print(f"error: no session {ref!r} in {store.root}", file=sys.stderr)
+    return info
+
+
 def _find(store: SessionStore, ref: str) -> SessionInfo | None:
     """A session by id, or by the directory name that ``list`` shows."""
     with contextlib.suppress(ValueError):
@@ -138,9 +145,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     store, ttl = _store_and_ttl()
-    info = _find(store, args.id)
+    info = _find_or_report(store, args.id)
     if info is None:
-        print(f"error: no session {args.id!r} in {store.root}", file=sys.stderr)
         return 1
     out = _row(info, ttl, time.time())
     out.update(path=str(info.path), created=_iso(info.created), schema={}, error=None)
@@ -187,9 +193,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_rm(args: argparse.Namespace) -> int:
     store, _ = _store_and_ttl()
-    info = _find(store, args.id)
+    info = _find_or_report(store, args.id)
     if info is None:
-        print(f"error: no session {args.id!r} in {store.root}", file=sys.stderr)
         return 1
     if info.live and not args.force:
         print(

@@ -61,6 +61,15 @@ class Cell:
         return ANSI.sub("", "\n".join(self.reply.get("traceback", [])))
 
 
+def module_kernel(tmp_path_factory, setup: str):
+    """For a module-scoped fixture: a codemode kernel on a temp data dir, with
+    ``setup`` run once; shut down when the module is done."""
+    handle = KernelHandle("codemode", {"CODEMODE_DATA_DIR": str(tmp_path_factory.mktemp("d"))})
+    handle.ok(setup)
+    yield handle
+    handle.shutdown()
+
+
 class KernelHandle:
     """A started kernel plus a blocking client."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from kernels import KernelHandle
+from kernels import KernelHandle, module_kernel
 
 MIME = "application/vnd.codemode.query+json"
 SERIES = "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 200)"
@@ -13,14 +13,12 @@ SERIES = "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i
 
 @pytest.fixture(scope="module")
 def k(tmp_path_factory):
-    handle = KernelHandle("codemode", {"CODEMODE_DATA_DIR": str(tmp_path_factory.mktemp("d"))})
-    handle.ok(
+    yield from module_kernel(
+        tmp_path_factory,
         "helpers.db.create_table('t', 'id INTEGER PRIMARY KEY, name TEXT, score REAL, raw BLOB')\n"
         "helpers.db.exec(\"INSERT INTO t VALUES (1, 'ann', 1.5, x'0001ff'),"
-        " (2, 'bob', NULL, NULL), (3, NULL, 3.25, x'')\")"
+        " (2, 'bob', NULL, NULL), (3, NULL, 3.25, x'')\")",
     )
-    yield handle
-    handle.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from kernels import KernelHandle
+from kernels import module_kernel
 
 MIME = "application/vnd.codemode.query+json"
 
 
 @pytest.fixture(scope="module")
 def k(tmp_path_factory):
-    handle = KernelHandle("codemode", {"CODEMODE_DATA_DIR": str(tmp_path_factory.mktemp("d"))})
-    handle.ok(
+    yield from module_kernel(
+        tmp_path_factory,
         "helpers.db.create_table('people', 'id INTEGER PRIMARY KEY, name TEXT UNIQUE, age INT')\n"
         "helpers.db.exec(\"INSERT INTO people (name, age) VALUES ('ann', 31), ('bob', 42),"
-        " ('cy', 27)\")"
+        " ('cy', 27)\")",
     )
-    yield handle
-    handle.shutdown()
 
 
 def outputs(cell) -> list[tuple[str, object]]:

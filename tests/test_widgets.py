@@ -5,21 +5,19 @@ from __future__ import annotations
 import time
 
 import pytest
-from kernels import Cell, KernelHandle
+from kernels import Cell, KernelHandle, module_kernel
 
 VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 @pytest.fixture(scope="module")
 def k(tmp_path_factory):
-    handle = KernelHandle("codemode", {"CODEMODE_DATA_DIR": str(tmp_path_factory.mktemp("d"))})
-    handle.ok(
+    yield from module_kernel(
+        tmp_path_factory,
         "helpers.db.batch_insert('items', [{'id': i, 'name': f'item {i:03d}', 'even': i % 2 == 0}"
         " for i in range(1, 121)])\n"
-        "helpers.db.exec('CREATE INDEX items_name ON items (name)')"
+        "helpers.db.exec('CREATE INDEX items_name ON items (name)')",
     )
-    yield handle
-    handle.shutdown()
 
 
 def models(cell: Cell, model_name: str) -> dict[str, dict]:
