@@ -15,7 +15,11 @@ register(OURS)
 
 TEXT = st.text(alphabet="ab \tcé😀\x00", max_size=12)
 VALUES = st.one_of(
-    st.none(), TEXT, TEXT.map(str.encode), st.integers(-10**18, 10**18), st.sampled_from([1.5, -0.25])
+    st.none(),
+    TEXT,
+    TEXT.map(str.encode),
+    st.integers(-(10**18), 10**18),
+    st.sampled_from([1.5, -0.25]),
 )
 
 
