@@ -135,6 +135,13 @@ SETTINGS: tuple[Setting, ...] = (
         _number(float, 0, allow_zero=False),
         "Size quota of the session database, in MB.",
     ),
+    Setting(
+        "max_result_mb",
+        "CODEMODE_MAX_RESULT_MB",
+        256.0,
+        _number(float, 0, allow_zero=False),
+        "Memory one query result may take while it is fetched, in MB (more is cut, flagged).",
+    ),
 )
 
 
@@ -150,6 +157,7 @@ class Settings:
     session_ttl: float = 86_400.0
     on_shutdown: str = "delete"
     max_db_mb: float = 1024.0
+    max_result_mb: float = 256.0
 
     @property
     def sessions_dir(self) -> Path:

@@ -11,6 +11,7 @@ __all__ = [
     "CodeModeError",
     "QueryTimeoutError",
     "QuotaExceededError",
+    "ResultTooLargeError",
     "SQLBlockedError",
     "SQLSyntaxError",
     "StateError",
@@ -48,3 +49,7 @@ class StateError(CodeModeError):
 
 class QuotaExceededError(CodeModeError):
     """The session database reached its size quota (``max_db_mb``)."""
+
+
+class ResultTooLargeError(CodeModeError):
+    """One row of a result is larger than ``max_result_mb`` (larger results are cut)."""

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._guard import Authorizer, ParserGuard, Statement, check_identifier
 from .._records import adapt_params
+from ..errors import CodeModeError
 from . import _introspect as introspect
 from . import _state as state
 from ._calls import Calls
@@ -94,8 +95,20 @@ class Database:
             hook(self)
 
     def close(self) -> None:
-        """Flush the log and close the connection (the file stays)."""
+        """Flush the log and close the connection (the file stays).
+
+        Raises CodeModeError when called from inside a running call (from
+        batch_insert's record generator): that call then fails and rolls
+        back whole, rather than keeping the rows written before the close.
+        """
         with self.connection.lock:
+            # Holding the lock, a running call can only be this thread's own.
+            if self._calls.depth:
+                raise CodeModeError(
+                    "helpers.db.close() was called while a helpers.db call was running (from"
+                    " inside batch_insert's records?); that call is rolled back. Close the"
+                    " database after the call returns"
+                )
             if not self.connection.is_open:
                 return
             with contextlib.suppress(Exception):
@@ -189,24 +202,41 @@ class Database:
             ):
                 before = self.conn.total_changes
                 cur = self.connection.execute(stmt.text, bound)
-                rows, columns, truncated = fetch(cur, row_limit)
+                rows, columns, truncated, cut = fetch(cur, row_limit, self._max_result_bytes())
                 call.rows = len(rows)
                 if write:
                     # RETURNING applies every change at its first step; SQLite
                     # counts them once the statement is reset, even if rows were cut.
                     self._metrics.add("rows_written", self.conn.total_changes - before)
+                # Warned inside the call, before COMMIT: under
+                # warnings.simplefilter("error") the warning fails the call and
+                # its writes roll back, instead of raising after they were kept.
+                if cut or (truncated and limit is None):
+                    self._warn_truncated(row_limit, len(rows), cut)
             elapsed = (time.perf_counter() - start) * 1000
             df = self._frame(rows, columns, sql, truncated, row_limit, elapsed)
             del rows
         self._metrics.add("statements", 1)
-        if truncated and limit is None:  # an explicit lower limit was asked for
-            warnings.warn(
+        return df
+
+    def _max_result_bytes(self) -> float:
+        return self.settings.max_result_mb * 2**20
+
+    @staticmethod
+    def _warn_truncated(row_limit: int, kept: int, by_bytes: bool) -> None:
+        if by_bytes:
+            what = (
+                f"the result is larger than max_result_mb; only the first {kept:,} rows are"
+                " in the DataFrame (truncated). Select fewer or shorter columns, or raise"
+                " max_result_mb (CODEMODE_MAX_RESULT_MB)"
+            )
+        else:
+            what = (
                 f"query returned more than {row_limit:,} rows; only the first {row_limit:,} are"
                 " in the DataFrame (truncated). Add WHERE/LIMIT, use helpers.db.browse(), or"
-                " raise max_rows (CODEMODE_MAX_ROWS)",
-                stacklevel=2,
+                " raise max_rows (CODEMODE_MAX_ROWS)"
             )
-        return df
+        warnings.warn(what, stacklevel=3)
 
     def _frame(self, rows: list, columns: list, sql: str, truncated: bool, limit: int, ms: float):
         self._metrics.add("queries", 1)
@@ -280,7 +310,9 @@ class Database:
                 before = self.conn.total_changes
                 cur = self.connection.execute(stmt.text, b)
                 last = cur.lastrowid
-                rows = fetch(cur, row_limit) if cur.description else None
+                rows = fetch(cur, row_limit, self._max_result_bytes()) if cur.description else None
+                if rows is not None and rows[3]:
+                    self._warn_truncated(row_limit, len(rows[0]), True)
                 n = self.conn.total_changes - before  # counted once reset (see query)
                 out.append((stmt, rows, n, last, round((time.perf_counter() - t0) * 1000, 3)))
             call.rows = sum(len(r[1][0]) for r in out if r[1] is not None)
@@ -292,7 +324,7 @@ class Database:
                 last_id = last if stmt.kind == "INSERT" and last else None
                 results.append(ExecResult(n, last_id, 1, ms))
                 continue
-            data, columns, truncated = rows
+            data, columns, truncated, _cut = rows
             results.append(self._frame(data, columns, stmt.text.strip(), truncated, row_limit, ms))
         return results
 
@@ -343,14 +375,14 @@ class Database:
             ) as call,
         ):
             call.rows = count = writer.run()
+            if writer.added:  # before COMMIT: see query()
+                warnings.warn(
+                    f"batch_insert added column(s) to {table!r}: {', '.join(writer.added)}",
+                    NewColumnsWarning,
+                    stacklevel=2,
+                )
         self._metrics.add("rows_written", count)
         self._metrics.add("statements", writer.statements)
-        if writer.added:
-            warnings.warn(
-                f"batch_insert added column(s) to {table!r}: {', '.join(writer.added)}",
-                NewColumnsWarning,
-                stacklevel=2,
-            )
         return count
 
     # -- schema ------------------------------------------------------------

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._guard import Authorizer, sqlite_error_to_guard
 from ..errors import QueryTimeoutError, QuotaExceededError, SQLSyntaxError
+from ._functions import register as register_functions
 
 if TYPE_CHECKING:
     from .._store import Session
@@ -33,7 +34,10 @@ __all__ = ["LIMITS", "PROGRESS_OPCODES", "Connection", "Deadline"]
 PROGRESS_OPCODES = 5_000
 #: SQLite limits set on the session connection (see docs/api.md "Limits").
 LIMITS = {
-    "SQLITE_LIMIT_LENGTH": 16 * 1024 * 1024,  # one string/blob: 16 MiB
+    # One string/blob: 1 MiB. No single SQLite function call then runs long
+    # (replace()/instr() are O(n*m): ~8 s at 1 MiB, half an hour at 16 MiB;
+    # the trim family is replaced by linear versions, see _functions.py).
+    "SQLITE_LIMIT_LENGTH": 1024 * 1024,
     "SQLITE_LIMIT_SQL_LENGTH": 1_000_000,  # one SQL text: 1 MB
     "SQLITE_LIMIT_EXPR_DEPTH": 100,  # 10 breaks real analytics; 100 does not
     "SQLITE_LIMIT_LIKE_PATTERN_LENGTH": 1_000,  # long patterns run for a minute in one VM step
@@ -107,6 +111,7 @@ class Connection:
         )
         for name, value in LIMITS.items():
             conn.setlimit(getattr(sqlite3, name), value)
+        register_functions(conn)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         self.set_quota(settings.max_db_mb, conn)
