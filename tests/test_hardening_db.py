@@ -138,3 +138,34 @@ def test_small_results_are_whole(db):
     db.settings = dataclasses.replace(db.settings, max_result_mb=16)
     df = db.query(wide_rows(5, 1000))
     assert len(df) == 5 and df.attrs["codemode"]["truncated"] is False
+
+
+def test_the_log_is_written_when_the_quota_is_full(db):
+    from codemode_kernel.errors import QuotaExceededError, SQLBlockedError
+
+    db.set_limits(max_db_mb=1)
+    db.create_table("blobs", "b BLOB")
+    for size in (200_000, 20_000, 2_000, 200, 20):  # fill every page
+        with pytest.raises(QuotaExceededError):
+            for _ in range(1_000):
+                db.batch_insert("blobs", [{"b": b"x" * size}])
+    calls = 0
+    for i in range(20):
+        with pytest.raises((QuotaExceededError, SQLBlockedError)):
+            if i == 7:
+                db.exec("ATTACH DATABASE '/tmp/x.db' AS x")
+            else:
+                db.exec("INSERT INTO blobs SELECT randomblob(200000)")
+        calls += 1
+    db.query("SELECT count(*) FROM blobs")
+    calls += 1
+    log = db.logs(calls)
+    assert len(log) == calls and log["sql"][0] == "SELECT count(*) FROM blobs"
+    assert log["error"].str.startswith("SQLBlockedError").sum() == 1
+    assert db.get_metrics()["log"] == {"unwritten": 0, "dropped": 0, "error": None}
+    # Written to the file, not only held in memory: a reopen reads them back.
+    db.close()
+    assert db.logs(calls)["sql"].tolist() == log["sql"].tolist()
+    # And the reserve is the log's alone: user data still stops at the quota.
+    with pytest.raises(QuotaExceededError):
+        db.exec("INSERT INTO blobs SELECT randomblob(200000)")

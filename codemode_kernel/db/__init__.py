@@ -478,7 +478,8 @@ class Database:
             self._calls.flush()
             counts = introspect.row_counts(self.connection, introspect.tables(self.connection))
         meta = self.session.meta()
-        return self._metrics.report(
+        log = self._calls.log
+        report = self._metrics.report(
             session_id=self.session.id,
             path=str(self.path),
             size_bytes=sum(
@@ -489,6 +490,13 @@ class Database:
             last_activity=float(meta.get("last_activity", 0.0)),
             settings=self.settings,
         )
+        # The log never goes silent: what could not be written is said here.
+        report["log"] = {
+            "unwritten": len(log.pending) if log.last_error else 0,
+            "dropped": int(self._metrics.counters["log_dropped"]),
+            "error": log.last_error,
+        }
+        return report
 
     # -- widgets (see _widgets.py) -----------------------------------------
 
