@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from kernels import module_kernel
 
-DATA = Path(__file__).parent / "data" / "hardening"
+DATA = Path(__file__).parents[1] / "data" / "hardening"
 MIME = "application/vnd.codemode.query+json"
 
 
