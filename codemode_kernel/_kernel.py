@@ -81,6 +81,7 @@ class CodeModeKernel(IPythonKernel):
     session_ttl = Float(86_400.0, help="Idle seconds before a session expires.").tag(config=True)
     on_shutdown = Enum(["delete", "keep"], "delete", help="delete or keep.").tag(config=True)
     max_db_mb = Float(1024.0, help="Size quota of the database in MB.").tag(config=True)
+    max_result_mb = Float(256.0, help="Memory one query result may take, in MB.").tag(config=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
