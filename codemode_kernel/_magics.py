@@ -86,10 +86,10 @@ class SQLMagics(Magics):
             raise UsageError("no helpers in this kernel: run %load_ext codemode_kernel first")
         return helpers.db
 
-    def _params(self, sql: str) -> dict[str, Any] | None:
-        from ._guard import classify
-
-        names = sorted({n for s in classify(sql) for n in s.named})
+    def _params(self, db: Any, sql: str) -> dict[str, Any] | None:
+        # The guard's entry: the size first, parsing under query_timeout.
+        stmts = db.guard.statements(sql, timeout=db.settings.query_timeout)
+        names = sorted({n for s in stmts for n in s.named})
         if not names:
             return None
         ns = self.shell.user_ns
@@ -126,7 +126,7 @@ class SQLMagics(Magics):
         if not sql.strip():
             raise UsageError("no SQL given: %sql SELECT ... or a %%sql cell")
         db = self._db()
-        params = self._params(sql)
+        params = self._params(db, sql)
         browse_sql = None
         if opts["browse"]:
             sql, browse_sql = self._split_last(sql)

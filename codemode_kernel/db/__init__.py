@@ -154,7 +154,9 @@ class Database:
     # -- the execution core ------------------------------------------------
 
     def _classify(self, sql: object) -> tuple[Statement, ...]:
-        return self.guard.statements(sql, max_length=LIMITS["SQLITE_LIMIT_SQL_LENGTH"])
+        return self.guard.statements(
+            sql, max_length=LIMITS["SQLITE_LIMIT_SQL_LENGTH"], timeout=self.settings.query_timeout
+        )
 
     def _bind(self, stmt: Statement, params: Any) -> Any:
         if params is None and not stmt.positional and not stmt.named:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .._guard import Authorizer, sqlite_error_to_guard
+from .._guard import MAX_SQL_CHARS, Authorizer, sqlite_error_to_guard
 from ..errors import QueryTimeoutError, QuotaExceededError, SQLSyntaxError
 from ._functions import register as register_functions
 
@@ -41,7 +41,7 @@ LIMITS = {
     # (replace()/instr() are O(n*m): ~8 s at 1 MiB, half an hour at 16 MiB;
     # the trim family is replaced by linear versions, see _functions.py).
     "SQLITE_LIMIT_LENGTH": 1024 * 1024,
-    "SQLITE_LIMIT_SQL_LENGTH": 1_000_000,  # one SQL text: 1 MB
+    "SQLITE_LIMIT_SQL_LENGTH": MAX_SQL_CHARS,  # one SQL text: 1 MB
     "SQLITE_LIMIT_EXPR_DEPTH": 100,  # 10 breaks real analytics; 100 does not
     "SQLITE_LIMIT_LIKE_PATTERN_LENGTH": 1_000,  # long patterns run for a minute in one VM step
     "SQLITE_LIMIT_ATTACHED": 0,  # also stops VACUUM INTO

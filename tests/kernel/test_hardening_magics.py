@@ -58,3 +58,26 @@ def test_out_refuses_names_that_clobber_the_namespace(k, case):
 def test_out_binds_ordinary_names(k, name):
     k.ok(f"%sql -o {name} SELECT 7 AS seven")
     assert k.value(f"int({name}.seven[0])") == 7
+
+
+def rss_mb(k) -> float:
+    return k.value("int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20")
+
+
+def test_an_oversized_sql_cell_is_refused_before_it_is_parsed(k):
+    k.ok("huge = '%%sql\\nSELECT 1 WHERE 1 IN (' + ','.join(['1'] * 2_000_000) + ')'")
+    before = rss_mb(k)
+    cell = k.run("get_ipython().run_cell_magic('sql', '', huge[6:])")
+    assert cell.ename == "ValueError"
+    assert cell.evalue.startswith("SQL is 4,000,0") and "the limit is 1,000,000" in cell.evalue
+    assert rss_mb(k) - before < 100  # parsing it took 2.25 GB
+
+
+def test_a_slow_to_parse_sql_cell_stops_at_the_query_timeout(k):
+    k.ok("helpers.db.set_limits(query_timeout=1)")
+    k.ok("slow = 'SELECT 1 WHERE 1 IN (' + ','.join(map(str, range(140_000))) + ')'")
+    cell = k.run("get_ipython().run_cell_magic('sql', '', slow)", timeout=30)
+    assert cell.ename == "QueryTimeoutError"
+    assert cell.evalue.startswith("checking this 868,911-character SQL text took longer")
+    k.ok("helpers.db.set_limits(query_timeout=30)")
+    assert k.value("1 + 41") == 42

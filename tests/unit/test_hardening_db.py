@@ -169,3 +169,47 @@ def test_the_log_is_written_when_the_quota_is_full(db):
     # And the reserve is the log's alone: user data still stops at the quota.
     with pytest.raises(QuotaExceededError):
         db.exec("INSERT INTO blobs SELECT randomblob(200000)")
+
+
+# -- kind 7: size first on every path, parsing under the deadline -------------
+
+HUGE = "SELECT 1 WHERE 1 IN (" + ",".join(["1"] * 2_000_000) + ")"  # 4 MB
+SIZE_ERROR = r"is 4,000,0\d\d characters; the limit is 1,000,000\. Pass data as params"
+SLOW_TO_PARSE = "SELECT 1 WHERE 1 IN (" + ",".join(str(i) for i in range(140_000)) + ")"
+
+
+def size_channels(db):
+    from codemode_kernel import sql as builders
+
+    yield "query", lambda: db.query(HUGE)
+    yield "exec", lambda: db.exec(HUGE)
+    yield "run_script", lambda: db.run_script(HUGE)
+    yield "explain", lambda: db.explain(HUGE)
+    yield "create_table", lambda: db.create_table("t", "a " + HUGE)
+    yield "browse", lambda: db.browse(HUGE)
+    yield "builder where", lambda: builders.count_by("t", "a", where=HUGE[16:])
+
+
+def test_oversized_text_is_refused_before_parsing_on_every_path(db):
+    db.create_table("t", "a INTEGER")
+    for name, call in size_channels(db):
+        start = time.monotonic()
+        with pytest.raises(ValueError, match=SIZE_ERROR):
+            call()
+        assert time.monotonic() - start < 0.5, name  # no parse of 4 MB (that takes minutes)
+
+
+def test_parsing_runs_under_the_query_timeout(db):
+    db.set_limits(query_timeout=1)
+    from codemode_kernel.errors import QueryTimeoutError
+
+    for call in (lambda: db.query(SLOW_TO_PARSE), lambda: db.exec(SLOW_TO_PARSE)):
+        start = time.monotonic()
+        with pytest.raises(
+            QueryTimeoutError,
+            match=r"^checking this 868,911-character SQL text took longer than query_timeout=1 s",
+        ):
+            call()
+        assert time.monotonic() - start < 1 + 1.5
+    assert db.logs(1)["error"][0].startswith("QueryTimeoutError: checking this")
+    assert db.query("SELECT 42 AS x")["x"][0] == 42
