@@ -175,6 +175,7 @@ def test_the_log_is_written_when_the_quota_is_full(db):
 
 HUGE = "SELECT 1 WHERE 1 IN (" + ",".join(["1"] * 2_000_000) + ")"  # 4 MB
 SIZE_ERROR = r"is 4,000,0\d\d characters; the limit is 1,000,000\. Pass data as params"
+PARSE_TIMEOUT = r"^checking this 868,911-character SQL text took longer than query_timeout=1 s"
 SLOW_TO_PARSE = "SELECT 1 WHERE 1 IN (" + ",".join(str(i) for i in range(140_000)) + ")"
 
 
