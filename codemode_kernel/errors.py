@@ -7,6 +7,7 @@ Errors raised by SQLite itself (no such table, constraint failed) stay
 from __future__ import annotations
 
 __all__ = [
+    "CeilingError",
     "CellTimeoutError",
     "CodeModeError",
     "QueryTimeoutError",
@@ -53,3 +54,7 @@ class QuotaExceededError(CodeModeError):
 
 class ResultTooLargeError(CodeModeError):
     """One row of a result is larger than ``max_result_mb`` (larger results are cut)."""
+
+
+class CeilingError(CodeModeError, ValueError):
+    """A session asked to raise a limit above the ceiling the operator set."""

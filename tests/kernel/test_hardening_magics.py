@@ -81,3 +81,63 @@ def test_a_slow_to_parse_sql_cell_stops_at_the_query_timeout(k):
     assert cell.evalue.startswith("checking this 868,911-character SQL text took longer")
     k.ok("helpers.db.set_limits(query_timeout=30)")
     assert k.value("1 + 41") == 42
+
+
+# -- kind 3: limits the operator set have ceilings --------------------------------
+
+CEILINGS = json.loads((DATA / "ceilings.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def capped(tmp_path_factory):
+    from kernels import KernelHandle
+
+    env = {"CODEMODE_DATA_DIR": str(tmp_path_factory.mktemp("c")), **CEILINGS["env"]}
+    handle = KernelHandle("codemode", env)
+    yield handle
+    handle.shutdown()
+
+
+def limits(k) -> dict:
+    return k.value("helpers.db.set_limits()")
+
+
+@pytest.mark.parametrize("case", CEILINGS["refused"], ids=lambda c: c["code"])
+def test_no_limit_goes_above_its_ceiling(capped, case):
+    before = limits(capped)
+    cell = capped.run(case["code"])
+    assert cell.ename == "CeilingError"
+    assert cell.evalue.startswith(case["error"])
+    assert limits(capped) == before
+    # The refusal is in the log, with what was asked.
+    entry = capped.value("helpers.db.logs(1).iloc[0][['kind', 'sql', 'error']].tolist()")
+    assert entry[0] in ("set_limits", "timeout")
+    assert entry[2].startswith("CeilingError: " + case["error"][:30])
+
+
+@pytest.mark.parametrize("case", CEILINGS["allowed"], ids=lambda c: c["code"])
+def test_limits_move_freely_up_to_the_ceiling(capped, case):
+    assert capped.value(case["code"]) == case["result"]
+    entry = capped.value("helpers.db.logs(1).iloc[0][['kind', 'sql', 'error']].tolist()")
+    assert entry[0] == "set_limits" and entry[1] == case["code"].removeprefix("helpers.db.")
+    assert entry[2] is None
+
+
+def test_a_per_cell_timeout_above_the_ceiling_is_lowered_to_it(capped):
+    cell = capped.run("%%timeout 3600\nprint('ran')")
+    assert cell.status == "ok" and cell.stdout == "ran\n"
+    assert "above the ceiling of 20 s (CODEMODE_CELL_TIMEOUT_MAX); this cell runs with 20 s" in (
+        cell.stderr
+    )
+    cell = capped.run("%timeout 10")
+    assert cell.status == "ok"
+    assert capped.value("helpers.db.logs(1).iloc[0][['kind', 'sql']].tolist()") == [
+        "timeout",
+        "%timeout 10",
+    ]
+
+
+def test_without_operator_settings_there_is_no_ceiling(k):
+    assert k.value("helpers.db.set_limits(max_rows=1_000_000)")["max_rows"] == 1_000_000
+    assert k.run("%timeout 0").status == "ok"
+    k.ok("%timeout 300")
