@@ -154,6 +154,9 @@ class CodeModeSession:
             merged["CODEMODE_DATA_DIR"] = str(data_dir)
         if cell_timeout is not None:
             merged["CODEMODE_CELL_TIMEOUT"] = str(cell_timeout)
+            # A default, not a ceiling: run(timeout=...) may ask for more, unless
+            # the caller (the operator here) sets CODEMODE_CELL_TIMEOUT_MAX itself.
+            merged.setdefault("CODEMODE_CELL_TIMEOUT_MAX", "none")
         self.session_id = session_id
         self.cell_timeout = cell_timeout
         self.output_limit = output_limit

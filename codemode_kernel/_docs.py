@@ -149,13 +149,6 @@ def _limits(helpers: Described) -> list[str]:
     ]
 
 
-def _errors() -> str:
-    from . import errors
-
-    names = [n for n in errors.__all__ if n != "CodeModeError"]
-    return f"CodeModeError, the base of {', '.join(names)}"
-
-
 def _column(name: str, typ: str, pk: int) -> str:
     return f"{name} {typ or 'ANY'}{' PK' if pk else ''}"
 
@@ -213,7 +206,7 @@ def docs(
         "",
         *_api(helpers),
         "",
-        f"Errors: `helpers.errors`: {_errors()}; SQLite's own errors (no such table,"
-        " constraint failed) stay `sqlite3` exceptions.",
+        "Errors: `helpers.errors` (each a `CodeModeError`, e.g. SQLBlockedError); SQLite's"
+        " own errors (no such table, constraint failed) stay `sqlite3` exceptions.",
     ]
     return Markdown("\n".join(parts) + "\n")

@@ -25,7 +25,8 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
-from .errors import SQLBlockedError, SQLSyntaxError
+from ._alarm import python_deadline
+from .errors import QueryTimeoutError, SQLBlockedError, SQLSyntaxError
 
 __all__ = [
     "FORBIDDEN_FUNCTIONS",
@@ -98,6 +99,38 @@ def _blocked(kind: str, full: str, offset: int, n: int, why: str = "") -> SQLBlo
         " DELETE, CREATE/DROP TABLE, CREATE/DROP INDEX, ALTER TABLE."
     )
     return SQLBlockedError(msg)
+
+
+#: Most characters of one SQL text (SQLite's SQLITE_LIMIT_SQL_LENGTH is set to the same).
+MAX_SQL_CHARS = 1_000_000
+#: Texts up to this long parse in milliseconds: no deadline is armed for them.
+_QUICK_TO_PARSE = 2_000
+
+
+def check_sql_text(sql: object, max_length: int = MAX_SQL_CHARS, what: str = "SQL") -> str:
+    """``sql`` if it may be parsed: TypeError unless a str, ValueError for a NUL
+    byte or more than ``max_length`` characters. Every path that parses user
+    text calls this first, so an oversized text costs nothing to refuse."""
+    if sql is None or not isinstance(sql, str):
+        hint = "; decode it first (sql.decode())" if isinstance(sql, bytes) else ""
+        raise TypeError(f"{what} must be a str, got {type(sql).__name__}{hint}")
+    if len(sql) > max_length:
+        raise ValueError(
+            f"{what} is {len(sql):,} characters; the limit is {max_length:,}."
+            " Pass data as params or with batch_insert() instead of inlining it"
+        )
+    if "\x00" in sql:
+        raise ValueError(f"{what} contains a NUL byte at position {sql.index(chr(0))}")
+    return sql
+
+
+def _parse_timeout(length: int, timeout: float) -> QueryTimeoutError:
+    return QueryTimeoutError(
+        f"checking this {length:,}-character SQL text took longer than"
+        f" query_timeout={timeout:g} s and was stopped. Pass data as params or with"
+        " batch_insert() instead of inlining it, or raise the limit with"
+        " helpers.db.set_limits(query_timeout=...)"
+    )
 
 
 def check_identifier(name: object, what: str = "table name") -> str:
@@ -356,7 +389,9 @@ def classify(sql: str) -> tuple[Statement, ...]:
     """Split and classify ``sql``; raise SQLBlockedError / SQLSyntaxError.
 
     Cached by text (LRU, 4,096 entries): a repeated query costs a dict lookup.
+    The size is checked first (:func:`check_sql_text`).
     """
+    check_sql_text(sql)
     limit = sys.getrecursionlimit()
     # sqlglot recurses ~20 frames per nesting level; SQLite's own expression
     # depth limit (100) stays the real bound. Restored afterwards, so user
@@ -651,21 +686,20 @@ class ParserGuard:
     instead (``db.guard = EngineOnly()``). Nothing else replaces it.
     """
 
-    def statements(self, sql: object, *, max_length: int) -> tuple[Statement, ...]:
+    def statements(
+        self, sql: object, *, max_length: int = MAX_SQL_CHARS, timeout: float = 0
+    ) -> tuple[Statement, ...]:
         """The statements of a user's SQL text, checked: TypeError unless a str,
         ValueError for a NUL byte, more than ``max_length`` characters or no
-        statement, SQLBlockedError/SQLSyntaxError if one is refused."""
-        if sql is None or not isinstance(sql, str):
-            hint = "; decode it first (sql.decode())" if isinstance(sql, bytes) else ""
-            raise TypeError(f"SQL must be a str, got {type(sql).__name__}{hint}")
-        if "\x00" in sql:
-            raise ValueError(f"SQL contains a NUL byte at position {sql.index(chr(0))}")
-        if len(sql) > max_length:
-            raise ValueError(
-                f"SQL is {len(sql):,} characters; the limit is {max_length:,}."
-                " Pass data as params or with batch_insert() instead of inlining it"
-            )
-        stmts = self.classify(sql)
+        statement, SQLBlockedError/SQLSyntaxError if one is refused, and
+        QueryTimeoutError if checking takes longer than ``timeout`` seconds
+        (0: no limit). The size is checked before anything parses the text."""
+        check_sql_text(sql, max_length)
+        if timeout and len(sql) > _QUICK_TO_PARSE:
+            with python_deadline(timeout, lambda: _parse_timeout(len(sql), timeout)):
+                stmts = self.classify(sql)
+        else:
+            stmts = self.classify(sql)
         if not stmts:
             raise ValueError("SQL is empty (only whitespace or comments); nothing to run")
         return stmts

@@ -81,10 +81,21 @@ class CodeModeKernel(IPythonKernel):
     session_ttl = Float(86_400.0, help="Idle seconds before a session expires.").tag(config=True)
     on_shutdown = Enum(["delete", "keep"], "delete", help="delete or keep.").tag(config=True)
     max_db_mb = Float(1024.0, help="Size quota of the database in MB.").tag(config=True)
+    max_result_mb = Float(256.0, help="Memory one query result may take, in MB.").tag(config=True)
+    cell_timeout_max = Float(None, allow_none=True, help="Ceiling of cell_timeout.").tag(
+        config=True
+    )
+    query_timeout_max = Float(None, allow_none=True, help="Ceiling of query_timeout.").tag(
+        config=True
+    )
+    max_rows_max = Integer(None, allow_none=True, help="Ceiling of max_rows.").tag(config=True)
+    max_db_mb_max = Float(None, allow_none=True, help="Ceiling of max_db_mb.").tag(config=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        configured = {s.name: getattr(self, s.name) for s in SETTINGS}
+        # Only what was configured: a value the operator set is also its ceiling.
+        section = self.config.get(type(self).__name__, {})
+        configured = {s.name: getattr(self, s.name) for s in SETTINGS if s.name in section}
         started = start(configured, os.environ, getattr(self.parent, "connection_file", None))
         self.settings, self.setting_warnings = started.settings, started.warnings
         for warning in self.setting_warnings:
@@ -102,6 +113,11 @@ class CodeModeKernel(IPythonKernel):
 
         install_sqlite_tracking()
         self.timeouts = CellTimeouts(self.shell, self.settings.cell_timeout, self._interrupt_db)
+        self.timeouts.ceiling = self.settings.cell_timeout_max
+        self.timeouts.check_ceiling = self.settings.check_ceiling
+        self.timeouts.log_change = lambda text, error: self.helpers.db.log_event(
+            "timeout", text, error
+        )
         self.errors = ErrorDisplay(self.shell, self.timeouts)
         self.shell.codemode_errors = self.errors
         register_magics(self.shell, self.timeouts)

@@ -14,11 +14,13 @@ statement's result is displayed and every write prints "N rows affected".
 
 from __future__ import annotations
 
+import builtins
+import keyword
 import re
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
 __all__ = ["SQLMagics", "parse_options"]
 
@@ -33,9 +35,7 @@ def parse_options(line: str) -> tuple[dict[str, Any], str]:
     pos = 0
     while m := _OPTION.match(line, pos):
         if m["out"]:
-            if not m["var"].isidentifier():
-                raise UsageError(f"-o/--out needs a Python variable name, got {m['var']!r}")
-            opts["out"] = m["var"]
+            opts["out"] = _check_out_name(m["var"])
         elif m["limit"]:
             if not m["limit"].isdigit() or int(m["limit"]) <= 0:
                 raise UsageError(f"--limit needs a positive number of rows, got {m['limit']!r}")
@@ -51,6 +51,31 @@ def parse_options(line: str) -> tuple[dict[str, Any], str]:
     return opts, rest
 
 
+#: Names ``-o`` must not rebind: IPython's own and the kernel's (``helpers``).
+_RESERVED_OUT = frozenset({"helpers", "In", "Out", "get_ipython", "exit", "quit", "_", "__", "___"})
+
+
+def _check_out_name(name: str) -> str:
+    """``name`` if ``-o`` may bind it; UsageError for names that would clobber the namespace.
+
+    Refused: non-identifiers, keywords, builtins (``print``, ``__builtins__``),
+    dunders, IPython's history names (``_i3``, ``_oh``) and ``helpers`` --
+    rebinding any of them breaks the notebook until a restart.
+    """
+    why = None
+    if not name.isidentifier() or keyword.iskeyword(name):
+        why = "is not a Python variable name"
+    elif name.startswith("__") and name.endswith("__"):
+        why = "is a dunder name"
+    elif name in _RESERVED_OUT or re.fullmatch(r"_(?:i{1,3}|ih|oh|dh|i?\d+)", name):
+        why = "belongs to IPython or the kernel"
+    elif hasattr(builtins, name):
+        why = "is a Python builtin"
+    if why:
+        raise UsageError(f"-o/--out {name!r} {why}; store the result under another name")
+    return name
+
+
 @magics_class
 class SQLMagics(Magics):
     """``%sql`` / ``%%sql`` against the session database."""
@@ -61,10 +86,10 @@ class SQLMagics(Magics):
             raise UsageError("no helpers in this kernel: run %load_ext codemode_kernel first")
         return helpers.db
 
-    def _params(self, sql: str) -> dict[str, Any] | None:
-        from ._guard import classify
-
-        names = sorted({n for s in classify(sql) for n in s.named})
+    def _params(self, db: Any, sql: str) -> dict[str, Any] | None:
+        # The guard's entry: the size first, parsing under query_timeout.
+        stmts = db.guard.statements(sql, timeout=db.settings.query_timeout)
+        names = sorted({n for s in stmts for n in s.named})
         if not names:
             return None
         ns = self.shell.user_ns
@@ -77,7 +102,10 @@ class SQLMagics(Magics):
             )
         return {n: ns[n] for n in names}
 
+    # no_var_expand: IPython would otherwise paste {expr} and $name into a
+    # line magic's SQL text; values reach SQL only as bound :name parameters.
     @line_cell_magic
+    @no_var_expand
     def sql(self, line: str, cell: str | None = None) -> Any:
         """Run SQL on ``helpers.db``: ``%sql SELECT ...`` or a ``%%sql`` cell.
 
@@ -98,7 +126,7 @@ class SQLMagics(Magics):
         if not sql.strip():
             raise UsageError("no SQL given: %sql SELECT ... or a %%sql cell")
         db = self._db()
-        params = self._params(sql)
+        params = self._params(db, sql)
         browse_sql = None
         if opts["browse"]:
             sql, browse_sql = self._split_last(sql)

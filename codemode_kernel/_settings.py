@@ -14,7 +14,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .errors import CeilingError
+
 __all__ = [
+    "CEILING_OF",
     "SETTINGS",
     "Setting",
     "Settings",
@@ -61,6 +64,15 @@ def _path(raw: Any) -> Path | None:
     if "\x00" in text:
         raise ValueError("contains a NUL byte")
     return Path(text).expanduser() if text else None
+
+
+def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def parse_or_none(raw: Any) -> Any:
+        if raw is None or str(raw).strip().lower() in ("", "none"):
+            return None
+        return parse(raw)
+
+    return parse_or_none
 
 
 def _text(raw: Any) -> str | None:
@@ -135,7 +147,39 @@ SETTINGS: tuple[Setting, ...] = (
         _number(float, 0, allow_zero=False),
         "Size quota of the session database, in MB.",
     ),
+    *(
+        Setting(
+            f"{limit}_max",
+            f"{env}_MAX",
+            None,
+            _optional(parse),
+            f"Ceiling of {limit}: set_limits()/%timeout may raise it this far and no further."
+            f" Default: {env} itself when the operator sets it, else no ceiling.",
+        )
+        for limit, env, parse in (
+            ("cell_timeout", "CODEMODE_CELL_TIMEOUT", _number(float, 0, allow_zero=False)),
+            ("query_timeout", "CODEMODE_QUERY_TIMEOUT", _number(float, 0, allow_zero=False)),
+            ("max_rows", "CODEMODE_MAX_ROWS", _number(int, 1)),
+            ("max_db_mb", "CODEMODE_MAX_DB_MB", _number(float, 0, allow_zero=False)),
+        )
+    ),
+    Setting(
+        "max_result_mb",
+        "CODEMODE_MAX_RESULT_MB",
+        256.0,
+        _number(float, 0, allow_zero=False),
+        "Memory one query result may take while it is fetched, in MB (more is cut, flagged).",
+    ),
 )
+
+
+def _plain(value: float) -> str:
+    """A number as a person writes it: 1000000, 5, 2.5 (not 1e+06, 5.0)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+#: The limits a session may change at run time, each capped by its ``<name>_max``.
+CEILING_OF = ("cell_timeout", "query_timeout", "max_rows", "max_db_mb")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,6 +194,31 @@ class Settings:
     session_ttl: float = 86_400.0
     on_shutdown: str = "delete"
     max_db_mb: float = 1024.0
+    cell_timeout_max: float | None = None
+    query_timeout_max: float | None = None
+    max_rows_max: int | None = None
+    max_db_mb_max: float | None = None
+    max_result_mb: float = 256.0
+
+    def ceiling(self, name: str) -> float | None:
+        """The ceiling of the limit ``name`` (``None``: none)."""
+        return getattr(self, f"{name}_max")
+
+    def check_ceiling(self, name: str, value: float) -> float:
+        """``value`` if a session may set limit ``name`` to it; CeilingError otherwise.
+
+        For ``cell_timeout``, 0 means no limit, which is above every ceiling.
+        """
+        top = self.ceiling(name)
+        if top is not None and (value > top or (name == "cell_timeout" and value == 0)):
+            env = next(s.env for s in SETTINGS if s.name == f"{name}_max")
+            shown = "0 (no limit)" if value == 0 else _plain(value)
+            raise CeilingError(
+                f"{name}={shown} is above its ceiling of {_plain(top)}, which the operator set"
+                f" ({env}, or the {env[: -len('_MAX')]} it defaults to); use a value up to"
+                f" {_plain(top)}"
+            )
+        return value
 
     @property
     def sessions_dir(self) -> Path:
@@ -183,6 +252,7 @@ def resolve_settings(
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     warnings: list[str] = []
+    explicit: set[str] = set()
     for s in SETTINGS:
         value = s.default
         raw = configured.get(s.name)
@@ -200,4 +270,19 @@ def resolve_settings(
             except (TypeError, ValueError) as exc:
                 warnings.append(f"{s.env}={raw!r} is invalid ({exc}); using {value!r}.")
         values[s.name] = value
+        if s.env in env or configured.get(s.name) not in (None, ""):
+            explicit.add(s.name)
+    for name in CEILING_OF:
+        top = f"{name}_max"
+        if values[top] is None:
+            # "none" keeps no ceiling; so does a cell_timeout of 0 (off).
+            if name in explicit and top not in explicit and values[name] != 0:
+                values[top] = values[name]  # the operator's value is also its ceiling
+        elif values[name] > values[top] or values[name] == 0:
+            if name in explicit:
+                warnings.append(
+                    f"{name}={values[name]!r} is above its ceiling {values[top]!r};"
+                    f" using {values[top]!r}."
+                )
+            values[name] = values[top]
     return Settings(**values), warnings

@@ -40,7 +40,7 @@ from typing import Any
 
 from ._sqlite_tracking import interrupt_tracked
 from ._watchdog import Watchdog, limit_for, parse_cell_magic, parse_limit, timeout_message
-from .errors import CellTimeoutError
+from .errors import CeilingError, CellTimeoutError
 
 __all__ = ["CellTimeouts", "register_magics"]
 
@@ -70,6 +70,12 @@ class CellTimeouts:
         self.shell = shell
         self.kernel_limit = default
         self.kernel_limit_source = "CODEMODE_CELL_TIMEOUT"
+        #: The operator's ceiling (CODEMODE_CELL_TIMEOUT_MAX; None: none).
+        self.ceiling: float | None = None
+        #: ``Settings.check_ceiling``: CeilingError for a limit above the ceiling.
+        self.check_ceiling: Callable[[str, float], float] | None = None
+        #: Called with (text, error or None) for each change of the limit (the log).
+        self.log_change: Callable[[str, BaseException | None], None] | None = None
         self.limit: float = 0.0
         self.limit_source = ""
         self._interrupt_db = interrupt_db
@@ -84,8 +90,23 @@ class CellTimeouts:
     # -- limits --------------------------------------------------------------
 
     def limit_for(self, code: str, metadata: dict | None) -> tuple[float, str, str | None]:
-        """(limit, where it came from, a warning or None): see :func:`limit_for`."""
-        return limit_for(code, metadata, self.kernel_limit, self.kernel_limit_source)
+        """(limit, where it came from, a warning or None): see :func:`limit_for`.
+
+        A per-cell limit (``%%timeout``, request metadata) above the ceiling
+        is lowered to it, with a warning: the cell still runs.
+        """
+        limit, source, warning = limit_for(
+            code, metadata, self.kernel_limit, self.kernel_limit_source
+        )
+        top = self.ceiling
+        if top is not None and (limit == 0 or limit > top):
+            shown = "off" if limit == 0 else f"{limit:g} s"
+            warning = (
+                f"codemode: the {source} limit ({shown}) is above the ceiling of {top:g} s"
+                f" (CODEMODE_CELL_TIMEOUT_MAX); this cell runs with {top:g} s"
+            )
+            limit, source = top, "CODEMODE_CELL_TIMEOUT_MAX"
+        return limit, source, warning
 
     def message(self) -> str:
         """The one-line explanation of the running cell's timeout."""
@@ -253,6 +274,15 @@ def register_magics(shell: Any, timeouts: CellTimeouts) -> None:
             limit = parse_limit(arg)
         except ValueError as exc:
             raise UsageError(f"%timeout: {exc}. Usage: %timeout [N]") from None
+        try:
+            if timeouts.check_ceiling is not None:
+                timeouts.check_ceiling("cell_timeout", limit)
+        except CeilingError as error:
+            if timeouts.log_change is not None:
+                timeouts.log_change(f"%timeout {arg}", error)
+            raise
+        if timeouts.log_change is not None:
+            timeouts.log_change(f"%timeout {arg}", None)
         timeouts.kernel_limit = limit
         timeouts.kernel_limit_source = "%timeout"
         print(f"cell timeout: {'off' if not limit else f'{limit:g} s'} for later cells")

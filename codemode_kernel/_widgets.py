@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ._guard import check_identifier, classify
+from ._guard import check_identifier
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,6 +31,7 @@ class Source(Protocol):
 
     settings: Any
     connection: Any
+    guard: Any
 
     def query(self, sql: str, params: Any = None, *, limit: int | None = None) -> Any: ...
     def tables(self) -> list[str]: ...
@@ -53,7 +54,8 @@ def _source(db: Source, table_or_sql: str) -> tuple[Any, str]:
         import sqlite3
 
         raise sqlite3.OperationalError(f"no such table: {text}")
-    stmts = classify(text)  # the guard's errors, with positions, for a bad SELECT
+    # The guard's errors, with positions, for a bad SELECT; the size is checked first.
+    stmts = db.guard.statements(text, timeout=db.settings.query_timeout)
     if len(stmts) != 1 or stmts[0].kind != "SELECT":
         raise ValueError(
             "browse() takes a table name or one SELECT; run writes with helpers.db.exec()"

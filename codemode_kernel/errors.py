@@ -7,10 +7,12 @@ Errors raised by SQLite itself (no such table, constraint failed) stay
 from __future__ import annotations
 
 __all__ = [
+    "CeilingError",
     "CellTimeoutError",
     "CodeModeError",
     "QueryTimeoutError",
     "QuotaExceededError",
+    "ResultTooLargeError",
     "SQLBlockedError",
     "SQLSyntaxError",
     "StateError",
@@ -48,3 +50,11 @@ class StateError(CodeModeError):
 
 class QuotaExceededError(CodeModeError):
     """The session database reached its size quota (``max_db_mb``)."""
+
+
+class ResultTooLargeError(CodeModeError):
+    """One row of a result is larger than ``max_result_mb`` (larger results are cut)."""
+
+
+class CeilingError(CodeModeError, ValueError):
+    """A session asked to raise a limit above the ceiling the operator set."""

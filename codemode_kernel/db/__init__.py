@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._guard import Authorizer, ParserGuard, Statement, check_identifier
 from .._records import adapt_params
+from ..errors import CodeModeError
 from . import _introspect as introspect
 from . import _state as state
 from ._calls import Calls
@@ -94,8 +95,20 @@ class Database:
             hook(self)
 
     def close(self) -> None:
-        """Flush the log and close the connection (the file stays)."""
+        """Flush the log and close the connection (the file stays).
+
+        Raises CodeModeError when called from inside a running call (from
+        batch_insert's record generator): that call then fails and rolls
+        back whole, rather than keeping the rows written before the close.
+        """
         with self.connection.lock:
+            # Holding the lock, a running call can only be this thread's own.
+            if self._calls.depth:
+                raise CodeModeError(
+                    "helpers.db.close() was called while a helpers.db call was running (from"
+                    " inside batch_insert's records?); that call is rolled back. Close the"
+                    " database after the call returns"
+                )
             if not self.connection.is_open:
                 return
             with contextlib.suppress(Exception):
@@ -122,15 +135,26 @@ class Database:
         The kernel's settings (``CODEMODE_*``) are the defaults; this lowers
         (or raises) them for this session, e.g. to give an agent a tighter
         budget. The size quota applies at once, also to an open database.
+        A limit may be raised up to its ceiling (``CODEMODE_<LIMIT>_MAX``,
+        which defaults to the operator's own ``CODEMODE_<LIMIT>``) and no
+        further: CeilingError names it. Every change, and every refusal, is
+        an entry of :meth:`logs` (kind ``set_limits``).
 
         >>> helpers.db.set_limits(query_timeout=5, max_rows=1000)
         {'max_rows': 1000, 'query_timeout': 5.0, 'max_db_mb': 1024.0}
         """
         from .._settings import parse_overrides
 
-        changes = parse_overrides(
-            max_rows=max_rows, query_timeout=query_timeout, max_db_mb=max_db_mb
-        )
+        asked = {"max_rows": max_rows, "query_timeout": query_timeout, "max_db_mb": max_db_mb}
+        text = "set_limits(" + ", ".join(f"{k}={v!r}" for k, v in asked.items() if v is not None)
+        try:
+            changes = parse_overrides(**asked)
+            for name, value in changes.items():
+                self.settings.check_ceiling(name, value)
+        except ValueError as exc:  # CeilingError included: logged, then raised
+            raise self._calls.refused("set_limits", text + ")", exc) from None
+        if changes:
+            self.log_event("set_limits", text + ")")
         with self.connection.lock:
             self.settings = dataclasses.replace(self.settings, **changes)
             if "max_db_mb" in changes:
@@ -138,10 +162,16 @@ class Database:
         s = self.settings
         return {"max_rows": s.max_rows, "query_timeout": s.query_timeout, "max_db_mb": s.max_db_mb}
 
+    def log_event(self, kind: str, text: str, error: BaseException | None = None) -> None:
+        """Add an entry to the execution log that is not a SQL call (a limit changed)."""
+        self._calls.record(kind, text, 0, 0.0, error)
+
     # -- the execution core ------------------------------------------------
 
     def _classify(self, sql: object) -> tuple[Statement, ...]:
-        return self.guard.statements(sql, max_length=LIMITS["SQLITE_LIMIT_SQL_LENGTH"])
+        return self.guard.statements(
+            sql, max_length=LIMITS["SQLITE_LIMIT_SQL_LENGTH"], timeout=self.settings.query_timeout
+        )
 
     def _bind(self, stmt: Statement, params: Any) -> Any:
         if params is None and not stmt.positional and not stmt.named:
@@ -189,24 +219,41 @@ class Database:
             ):
                 before = self.conn.total_changes
                 cur = self.connection.execute(stmt.text, bound)
-                rows, columns, truncated = fetch(cur, row_limit)
+                rows, columns, truncated, cut = fetch(cur, row_limit, self._max_result_bytes())
                 call.rows = len(rows)
                 if write:
                     # RETURNING applies every change at its first step; SQLite
                     # counts them once the statement is reset, even if rows were cut.
                     self._metrics.add("rows_written", self.conn.total_changes - before)
+                # Warned inside the call, before COMMIT: under
+                # warnings.simplefilter("error") the warning fails the call and
+                # its writes roll back, instead of raising after they were kept.
+                if cut or (truncated and limit is None):
+                    self._warn_truncated(row_limit, len(rows), cut)
             elapsed = (time.perf_counter() - start) * 1000
             df = self._frame(rows, columns, sql, truncated, row_limit, elapsed)
             del rows
         self._metrics.add("statements", 1)
-        if truncated and limit is None:  # an explicit lower limit was asked for
-            warnings.warn(
+        return df
+
+    def _max_result_bytes(self) -> float:
+        return self.settings.max_result_mb * 2**20
+
+    @staticmethod
+    def _warn_truncated(row_limit: int, kept: int, by_bytes: bool) -> None:
+        if by_bytes:
+            what = (
+                f"the result is larger than max_result_mb; only the first {kept:,} rows are"
+                " in the DataFrame (truncated). Select fewer or shorter columns, or raise"
+                " max_result_mb (CODEMODE_MAX_RESULT_MB)"
+            )
+        else:
+            what = (
                 f"query returned more than {row_limit:,} rows; only the first {row_limit:,} are"
                 " in the DataFrame (truncated). Add WHERE/LIMIT, use helpers.db.browse(), or"
-                " raise max_rows (CODEMODE_MAX_ROWS)",
-                stacklevel=2,
+                " raise max_rows (CODEMODE_MAX_ROWS)"
             )
-        return df
+        warnings.warn(what, stacklevel=3)
 
     def _frame(self, rows: list, columns: list, sql: str, truncated: bool, limit: int, ms: float):
         self._metrics.add("queries", 1)
@@ -280,7 +327,9 @@ class Database:
                 before = self.conn.total_changes
                 cur = self.connection.execute(stmt.text, b)
                 last = cur.lastrowid
-                rows = fetch(cur, row_limit) if cur.description else None
+                rows = fetch(cur, row_limit, self._max_result_bytes()) if cur.description else None
+                if rows is not None and rows[3]:
+                    self._warn_truncated(row_limit, len(rows[0]), True)
                 n = self.conn.total_changes - before  # counted once reset (see query)
                 out.append((stmt, rows, n, last, round((time.perf_counter() - t0) * 1000, 3)))
             call.rows = sum(len(r[1][0]) for r in out if r[1] is not None)
@@ -292,7 +341,7 @@ class Database:
                 last_id = last if stmt.kind == "INSERT" and last else None
                 results.append(ExecResult(n, last_id, 1, ms))
                 continue
-            data, columns, truncated = rows
+            data, columns, truncated, _cut = rows
             results.append(self._frame(data, columns, stmt.text.strip(), truncated, row_limit, ms))
         return results
 
@@ -343,14 +392,14 @@ class Database:
             ) as call,
         ):
             call.rows = count = writer.run()
+            if writer.added:  # before COMMIT: see query()
+                warnings.warn(
+                    f"batch_insert added column(s) to {table!r}: {', '.join(writer.added)}",
+                    NewColumnsWarning,
+                    stacklevel=2,
+                )
         self._metrics.add("rows_written", count)
         self._metrics.add("statements", writer.statements)
-        if writer.added:
-            warnings.warn(
-                f"batch_insert added column(s) to {table!r}: {', '.join(writer.added)}",
-                NewColumnsWarning,
-                stacklevel=2,
-            )
         return count
 
     # -- schema ------------------------------------------------------------
@@ -446,7 +495,8 @@ class Database:
             self._calls.flush()
             counts = introspect.row_counts(self.connection, introspect.tables(self.connection))
         meta = self.session.meta()
-        return self._metrics.report(
+        log = self._calls.log
+        report = self._metrics.report(
             session_id=self.session.id,
             path=str(self.path),
             size_bytes=sum(
@@ -457,6 +507,13 @@ class Database:
             last_activity=float(meta.get("last_activity", 0.0)),
             settings=self.settings,
         )
+        # The log never goes silent: what could not be written is said here.
+        report["log"] = {
+            "unwritten": len(log.pending) if log.last_error else 0,
+            "dropped": int(self._metrics.counters["log_dropped"]),
+            "error": log.last_error,
+        }
+        return report
 
     # -- widgets (see _widgets.py) -----------------------------------------
 

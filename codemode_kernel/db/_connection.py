@@ -21,20 +21,27 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .._guard import Authorizer, sqlite_error_to_guard
+from .._guard import MAX_SQL_CHARS, Authorizer, sqlite_error_to_guard
 from ..errors import QueryTimeoutError, QuotaExceededError, SQLSyntaxError
+from ._functions import register as register_functions
 
 if TYPE_CHECKING:
     from .._store import Session
 
-__all__ = ["LIMITS", "PROGRESS_OPCODES", "Connection", "Deadline"]
+__all__ = ["LIMITS", "LOG_RESERVE_BYTES", "PROGRESS_OPCODES", "Connection", "Deadline"]
 
+#: Room the execution log may take above the size quota (see Connection.log_room):
+#: one flush of 1,000 entries with SQL texts of up to 2,000 characters.
+LOG_RESERVE_BYTES = 4 * 1024 * 1024
 #: SQLite steps between two calls of the progress handler (the deadline check).
 PROGRESS_OPCODES = 5_000
 #: SQLite limits set on the session connection (see docs/api.md "Limits").
 LIMITS = {
-    "SQLITE_LIMIT_LENGTH": 16 * 1024 * 1024,  # one string/blob: 16 MiB
-    "SQLITE_LIMIT_SQL_LENGTH": 1_000_000,  # one SQL text: 1 MB
+    # One string/blob: 1 MiB. No single SQLite function call then runs long
+    # (replace()/instr() are O(n*m): ~8 s at 1 MiB, half an hour at 16 MiB;
+    # the trim family is replaced by linear versions, see _functions.py).
+    "SQLITE_LIMIT_LENGTH": 1024 * 1024,
+    "SQLITE_LIMIT_SQL_LENGTH": MAX_SQL_CHARS,  # one SQL text: 1 MB
     "SQLITE_LIMIT_EXPR_DEPTH": 100,  # 10 breaks real analytics; 100 does not
     "SQLITE_LIMIT_LIKE_PATTERN_LENGTH": 1_000,  # long patterns run for a minute in one VM step
     "SQLITE_LIMIT_ATTACHED": 0,  # also stops VACUUM INTO
@@ -73,6 +80,8 @@ class Connection:
         self.busy_ms = 5_000
         self._deadline: float | None = None
         self._interrupt_error: BaseException | None = None
+        self.quota_pages = 0
+        self.log_reserve_pages = 0
 
     # -- open / close -------------------------------------------------------
 
@@ -107,6 +116,7 @@ class Connection:
         )
         for name, value in LIMITS.items():
             conn.setlimit(getattr(sqlite3, name), value)
+        register_functions(conn)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         self.set_quota(settings.max_db_mb, conn)
@@ -137,8 +147,31 @@ class Connection:
             page_size = conn.execute(self.tagged("PRAGMA page_size")).fetchone()[0]
             pages = max(16, int(max_db_mb * 1024 * 1024 // page_size))
             conn.execute(self.tagged(f"PRAGMA max_page_count={pages:d}"))
+            self.quota_pages = pages
+            self.log_reserve_pages = max(16, LOG_RESERVE_BYTES // page_size)
         finally:
             self.authorizer.internal = previous
+
+    @contextlib.contextmanager
+    def log_room(self) -> Iterator[None]:
+        """Let the kernel's execution log use ``LOG_RESERVE_BYTES`` above the quota.
+
+        A session that filled its quota still logs its calls (a refused
+        ATTACH among them). User statements never run inside this block, so
+        the reserve is the log's alone.
+        """
+        conn = self.raw
+        if conn is None or not self.quota_pages:
+            yield
+            return
+        conn.execute(
+            self.tagged(f"PRAGMA max_page_count={self.quota_pages + self.log_reserve_pages:d}")
+        )
+        try:
+            yield
+        finally:
+            # SQLite keeps the count at the file's size if that is larger now.
+            conn.execute(self.tagged(f"PRAGMA max_page_count={self.quota_pages:d}"))
 
     # -- the kernel's own statements ------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
+import warnings
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -21,7 +22,12 @@ if TYPE_CHECKING:
     from ._connection import Connection
     from ._metrics import Metrics
 
-__all__ = ["COLUMNS", "KEEP", "SCHEMA", "ExecutionLog"]
+__all__ = ["COLUMNS", "KEEP", "SCHEMA", "ExecutionLog", "LogNotWrittenWarning"]
+
+
+class LogNotWrittenWarning(UserWarning):
+    """The execution log could not be written to the database file."""
+
 
 KEEP = 10_000
 #: Flush at this many entries (a flush is one write transaction, ~1 ms: at
@@ -45,6 +51,9 @@ class ExecutionLog:
         self.metrics = metrics
         self.pending: list[tuple] = []
         self._since = 0.0
+        #: The error of the last flush that failed (None once one succeeds).
+        self.last_error: str | None = None
+        self.unwritten_warned = False
 
     def add(
         self, kind: str, sql: str, rows: int, elapsed_ms: float, error: BaseException | None
@@ -54,7 +63,24 @@ class ExecutionLog:
         if not self.pending:
             self._since = time.monotonic()
         self.pending.append((time.time(), kind, sql[:2000], rows, round(elapsed_ms, 3), err))
+        if len(self.pending) > KEEP:  # unwritable for long: keep the newest, count the rest
+            del self.pending[: len(self.pending) - KEEP]
+            self.metrics.add("log_dropped", 1)
         return len(self.pending) >= FLUSH_ENTRIES or time.monotonic() - self._since > FLUSH_AFTER_S
+
+    def _could_not_write(self, exc: sqlite3.Error) -> None:
+        """Say so, once until the next write succeeds: the log must never go silent."""
+        self.last_error = str(exc)
+        transient = "locked" in self.last_error or "busy" in self.last_error
+        if not transient and not self.unwritten_warned:
+            self.unwritten_warned = True
+            warnings.warn(
+                f"the execution log could not be written ({exc}); {len(self.pending):,}"
+                " entries are kept in memory and shown by helpers.db.logs(). Free space"
+                " (delete rows, drop tables) so they can be saved",
+                LogNotWrittenWarning,
+                stacklevel=2,
+            )
 
     def flush(self, *, in_txn: bool = False, wait: bool = True) -> bool:
         """Write the buffered entries (and the counters); True if written.
@@ -80,11 +106,14 @@ class ExecutionLog:
                 else:
                     conn.execute(c.tagged("BEGIN IMMEDIATE"))
                     began = True
-                self._write(entries)
+                with c.log_room():
+                    self._write(entries)
                 conn.execute(c.tagged("RELEASE codemode_log" if in_txn else "COMMIT"))
                 del self.pending[: len(entries)]
+                self.unwritten_warned = False
                 return True
-            except sqlite3.Error:
+            except sqlite3.Error as exc:
+                self._could_not_write(exc)
                 with contextlib.suppress(sqlite3.Error):
                     if in_txn:
                         conn.execute(c.tagged("ROLLBACK TO codemode_log"))
@@ -128,6 +157,8 @@ class ExecutionLog:
             " ORDER BY id DESC LIMIT ?",
             (limit,),
         )
+        # Entries a flush could not write yet are shown too: newest first.
+        rows = (self.pending[::-1] + rows)[:limit]
         df = pd.DataFrame(rows, columns=COLUMNS)
         df["time"] = pd.to_datetime(df["time"], unit="s", utc=True)
         return df

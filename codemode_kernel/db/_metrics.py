@@ -24,7 +24,15 @@ from typing import Any
 
 __all__ = ["COUNTERS", "SCHEMA", "Metrics"]
 
-COUNTERS = ("queries", "statements", "rows_read", "rows_written", "errors", "time_ms")
+COUNTERS = (
+    "queries",
+    "statements",
+    "rows_read",
+    "rows_written",
+    "errors",
+    "time_ms",
+    "log_dropped",
+)
 SCHEMA = "CREATE TABLE IF NOT EXISTS _codemode_meta (key TEXT PRIMARY KEY, value TEXT);"
 #: The ``_codemode_meta`` key the counters are saved under.
 META_KEY = "counters"

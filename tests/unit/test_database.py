@@ -538,7 +538,7 @@ def test_set_limits_applies_at_once(tmp_path):
             "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM r) SELECT max(n) FROM r"
         )
     with pytest.raises(QuotaExceededError):
-        db.exec("INSERT INTO blobs SELECT randomblob(4000000)")
+        db.exec("INSERT INTO blobs SELECT randomblob(1000000) FROM (VALUES (1), (2), (3), (4))")
     with pytest.raises(ValueError, match="max_rows=0 is invalid"):
         db.set_limits(max_rows=0)
     db.close()
