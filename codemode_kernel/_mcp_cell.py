@@ -25,7 +25,9 @@ MIME = "application/vnd.codemode.mcp+json"
 def _show(data: dict) -> None:
     from IPython.display import display
 
-    display({MIME: data, "text/plain": f"<{data.get('kind', 'result')} for the MCP server>"}, raw=True)
+    display(
+        {MIME: data, "text/plain": f"<{data.get('kind', 'result')} for the MCP server>"}, raw=True
+    )
 
 
 def _rows_that_fit(rows: list[list], budget: int) -> tuple[list[list], bool]:

@@ -192,9 +192,7 @@ class KernelPool:
             return [
                 key
                 for slot in self._slots.values()
-                if slot.session is not None
-                and not slot.busy
-                and now - slot.last_used >= seconds
+                if slot.session is not None and not slot.busy and now - slot.last_used >= seconds
                 for key in slot.users
             ]
 

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from ._mcp_cell import MIME as CELL_MIME
 from ._mcp_kernels import KernelPool, SessionLimitError
 from ._mcp_results import cap, execution_blocks, text_table
+from ._mcp_texts import DESCRIBE, INTERRUPT, RESET, RUN_PYTHON, SQL, TABLES
 from .client import Execution
 
 __all__ = ["ServerConfig", "build_server", "clamp_timeout"]
@@ -243,42 +244,6 @@ class _Tools:
         return ""
 
 
-RUN_PYTHON = """Run Python code in this conversation's Code Mode kernel (IPython; state persists between calls).
-
-`helpers.db` is a private SQLite database for this session: keep large data there and bring back only small answers.
-  helpers.db.batch_insert("t", records)  # list/iterator of dicts or a DataFrame; creates the table
-  helpers.db.query("SELECT ... WHERE x = ?", [1])  # -> pandas DataFrame (at most max_rows)
-  helpers.db.exec("UPDATE ...")  # writes, DDL; helpers.sql.count_by("t", "col") etc. build SQL
-  helpers.docs()  # the full API and the current schema (same as the describe tool)
-Returns content blocks in output order: stdout, stderr, each result (a DataFrame from helpers.db.query comes as
-its JSON payload: columns, first rows, row_count, truncated; a matplotlib chart as an image), the error if
-any (ename: evalue and a short traceback), and a final JSON line {ok, duration_s, truncated_output,
-execution_count}. Output beyond the server's limit is cut with a marker. A cell that exceeds its timeout
-stops with CellTimeoutError (isError) and the kernel stays usable. Only SQL through helpers.db is guarded:
-Python runs with the server user's rights."""
-
-SQL = """Run SQL on this session's SQLite database (the same database `helpers.db` uses in run_python).
-
-One statement, or a script of several (all-or-nothing). Parameters are bound, never pasted: `?` with a
-JSON array, or `:name` with a JSON object. Allowed: SELECT/WITH/VALUES, INSERT (OR REPLACE, UPSERT,
-RETURNING), UPDATE, DELETE, CREATE/DROP TABLE, CREATE/DROP INDEX, ALTER TABLE; anything else (ATTACH,
-PRAGMA, BEGIN, ...) is refused with SQLBlockedError saying what to do instead.
-Returns structuredContent {columns, rows (arrays), row_count, truncated, elapsed_ms} (plus rows_affected,
-last_row_id, statements for writes) and a short text table. Aggregate in SQL (GROUP BY, LIMIT) so the
-answer is small: `truncated` is true when the query had more rows than `limit`."""
-
-DESCRIBE = """The Code Mode API (helpers.db, helpers.sql, errors) and this session's current tables with
-columns and row counts, as Markdown. Read it before writing code; it is also the resource codemode://docs."""
-
-TABLES = """This session's tables: name, row count, and columns (name, type, notnull, pk)."""
-
-RESET = """Delete this session's database and start a fresh kernel (all tables, saved state and Python variables are
-lost). Pass confirm=true; without it nothing happens."""
-
-INTERRUPT = """Interrupt the code running in this session's kernel (like Jupyter's Interrupt button). The running
-run_python/sql call then returns KeyboardInterrupt; the kernel, its variables and the database stay."""
-
-
 def build_server(cfg: ServerConfig, *, token_verifier: Any = None, auth: Any = None) -> MCPServer:
     """The ``MCPServer`` with its tools, resources and per-connection kernels."""
     pool = KernelPool(
@@ -422,20 +387,21 @@ def build_server(cfg: ServerConfig, *, token_verifier: Any = None, auth: Any = N
         except SessionLimitError as exc:
             return _error(f"SessionLimitError: {exc}")
         return CallToolResult(
-            content=[
-                TextContent(text=f"Session {sid} reset: empty database, fresh Python kernel.")
-            ]
+            content=[TextContent(text=f"Session {sid} reset: empty database, fresh Python kernel.")]
         )
 
     @server.tool(description=INTERRUPT, annotations=ToolAnnotations(idempotent_hint=True))
     async def interrupt() -> CallToolResult:
         session = pool.peek(tools.key())
         if session is None:
-            return CallToolResult(content=[TextContent(text="No kernel is running: nothing to do.")])
+            text = "No kernel is running: nothing to do."
+            return CallToolResult(content=[TextContent(text=text)])
         await anyio.to_thread.run_sync(session.interrupt)
         return CallToolResult(content=[TextContent(text="Interrupt sent to the kernel.")])
 
-    @server.resource("codemode://docs", name="docs", mime_type="text/markdown", description=DESCRIBE)
+    @server.resource(
+        "codemode://docs", name="docs", mime_type="text/markdown", description=DESCRIBE
+    )
     async def docs_resource() -> str:
         text = await tools.text_of("helpers.docs()")
         if isinstance(text, CallToolResult):
