@@ -148,7 +148,8 @@ async def test_sql_returns_rows_and_flags_truncation(conn):
                 "[{'n': i, 'sq': i * i} for i in range(1, 251)])"
             },
         )
-    r = await c.call_tool("sql", {"sql": "SELECT n, sq FROM nums WHERE n > ? ORDER BY n", "params": [5], "limit": 10})
+    query = {"sql": "SELECT n, sq FROM nums WHERE n > ? ORDER BY n", "params": [5], "limit": 10}
+    r = await c.call_tool("sql", query)
     assert not r.is_error, texts(r)
     s = r.structured_content
     assert s["columns"] == ["n", "sq"]
@@ -156,7 +157,8 @@ async def test_sql_returns_rows_and_flags_truncation(conn):
     assert s["row_count"] == 10 and s["truncated"] is True
     assert isinstance(s["elapsed_ms"], float)
     assert texts(r)[0].splitlines()[0].split() == ["n", "|", "sq"]
-    r = await c.call_tool("sql", {"sql": "SELECT count(*) AS c FROM nums WHERE n <= :k", "params": {"k": 3}})
+    query = {"sql": "SELECT count(*) AS c FROM nums WHERE n <= :k", "params": {"k": 3}}
+    r = await c.call_tool("sql", query)
     assert r.structured_content["rows"] == [[3]] and r.structured_content["truncated"] is False
 
 
@@ -207,7 +209,8 @@ async def test_ten_megabytes_of_output_keep_the_protocol_intact(conn):
 
 async def test_describe_tables_and_schema_resource(conn):
     c, _ = conn
-    await c.call_tool("run_python", {"code": "helpers.db.batch_insert('trials', [{'id': 1, 'phase': 'III'}])"})
+    code = "helpers.db.batch_insert('trials', [{'id': 1, 'phase': 'III'}])"
+    await c.call_tool("run_python", {"code": code})
     d = texts(await c.call_tool("describe", {}))[0]
     assert d.startswith("# Code Mode helpers") and "`trials` (1 row)" in d
     t = await c.call_tool("tables", {})
@@ -239,10 +242,12 @@ async def test_interrupt_stops_a_running_cell(conn):
 
 async def test_reset_session_needs_confirmation_then_empties_everything(conn):
     c, data = conn
-    await c.call_tool("run_python", {"code": "marker = 1; helpers.db.batch_insert('gone', [{'a': 1}])"})
+    code = "marker = 1; helpers.db.batch_insert('gone', [{'a': 1}])"
+    await c.call_tool("run_python", {"code": code})
     r = await c.call_tool("reset_session", {})
     assert r.is_error and texts(r)[0].startswith("ConfirmationRequired:")
-    assert "gone" in {t["name"] for t in (await c.call_tool("tables", {})).structured_content["tables"]}
+    listed = (await c.call_tool("tables", {})).structured_content["tables"]
+    assert "gone" in {t["name"] for t in listed}
     r = await c.call_tool("reset_session", {"confirm": True})
     assert not r.is_error and "reset" in texts(r)[0]
     assert (await c.call_tool("tables", {})).structured_content["tables"] == []
