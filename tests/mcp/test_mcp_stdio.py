@@ -1,0 +1,139 @@
+"""stdio: one connection is one server process is one session; limits; the config snippet."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from mcp_support import ROOT, facts, server_env, session_dirs, stdio_client, texts, wait_until
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def test_a_second_connection_sees_none_of_the_first_ones_tables(tmp_path):
+    data = tmp_path / "sessions"
+    async with stdio_client(data) as a, stdio_client(data) as b:
+        r = await a.call_tool("sql", {"sql": "CREATE TABLE mine(x INTEGER)"})
+        assert not r.is_error, texts(r)
+        await a.call_tool("run_python", {"code": "secret = 1"})
+        assert (await b.call_tool("tables", {})).structured_content["tables"] == []
+        r = await b.call_tool("sql", {"sql": "SELECT * FROM mine"})
+        assert r.is_error and texts(r)[0] == "OperationalError: no such table: mine"
+        r = await b.call_tool("run_python", {"code": "secret"})
+        assert facts(r)["ename"] == "NameError"
+        assert len(session_dirs(data)) == 2
+
+
+async def test_closing_the_connection_removes_the_session_directory(tmp_path):
+    data = tmp_path / "sessions"
+    async with stdio_client(data) as c:
+        await c.call_tool("run_python", {"code": "helpers.db.batch_insert('t', [{'a': 1}])"})
+        (name,) = session_dirs(data)
+        assert name.startswith("mcp-")
+        assert (data / name / "session.db").exists()
+    assert wait_until(lambda: not (data / name).exists(), 10), session_dirs(data)
+
+
+async def test_a_pinned_session_is_kept_and_found_again(tmp_path):
+    data = tmp_path / "sessions"
+    async with stdio_client(data, "--session", "analysis") as c:
+        await c.call_tool("run_python", {"code": "helpers.db.batch_insert('kept', [{'a': 7}])"})
+        info = await c.call_tool("tables", {})
+        assert info.structured_content["session_id"] == "analysis"
+    assert wait_until(lambda: session_dirs(data) != [], 5)
+    (name,) = session_dirs(data)
+    assert name.startswith("analysis-")
+    async with stdio_client(data, "--session", "analysis") as c:
+        r = await c.call_tool("sql", {"sql": "SELECT a FROM kept"})
+        assert r.structured_content["rows"] == [[7]]
+
+
+async def test_timeouts_are_clamped_to_the_ceiling_and_zero_means_the_default(tmp_path):
+    data = tmp_path / "sessions"
+    async with stdio_client(data, "--cell-timeout", "1", "--max-timeout", "2") as c:
+        start = time.monotonic()
+        r = await c.call_tool("run_python", {"code": "import time; time.sleep(60)", "timeout": 1e6})
+        assert facts(r)["ename"] == "CellTimeoutError"
+        assert "ran longer than its 2 s limit" in texts(r)[0]
+        r = await c.call_tool("run_python", {"code": "import time; time.sleep(60)", "timeout": 0})
+        assert "ran longer than its 1 s limit" in texts(r)[0]
+        r = await c.call_tool("run_python", {"code": "import time; time.sleep(60)"})
+        assert "ran longer than its 1 s limit" in texts(r)[0]
+        assert time.monotonic() - start < 30  # not 60 s: nothing was unlimited
+
+
+def test_print_config_is_the_mcpservers_snippet_for_this_interpreter(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "codemode_kernel", "mcp", "--max-output", "9000", "--print-config"],
+        env=server_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    entry = json.loads(out.stdout)["mcpServers"]["codemode"]
+    assert entry["command"] == sys.executable and os.path.isabs(entry["command"])
+    assert entry["args"] == ["-m", "codemode_kernel", "mcp", "--max-output", "9000"]
+    assert entry["env"]["PYTHONPATH"] == str(ROOT)  # a checkout, not an installed package
+
+
+def test_bad_options_are_usage_errors(tmp_path):
+    for args, message in [
+        (["--http", "--host", "0.0.0.0"], "--host 0.0.0.0 is reachable from other machines"),
+        (["--max-sessions", "0"], "--max-sessions must be at least 1"),
+        (["--max-timeout", "-1"], "--max-timeout must be a positive number of seconds"),
+    ]:
+        out = subprocess.run(
+            [sys.executable, "-m", "codemode_kernel", "mcp", *args],
+            env=server_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 2, args
+        assert message in out.stderr
+        assert out.stdout == ""
+
+
+@pytest.mark.slow
+async def test_seed_workflow_load_aggregate_read_a_small_answer(tmp_path):
+    """The seed's workflow through MCP alone: 100k records in, a 10-row answer out."""
+    data = tmp_path / "sessions"
+    load = (
+        "import random\n"
+        "rng = random.Random(7)\n"
+        "cats = [f'category-{i:02d}' for i in range(40)]\n"
+        "n = helpers.db.batch_insert('events', ({'id': i, 'category': rng.choice(cats),"
+        " 'amount': round(rng.uniform(1, 500), 2), 'note': 'x' * rng.randint(20, 60)}"
+        " for i in range(100_000)))\n"
+        "print(n)"
+    )
+    answer = (
+        "SELECT category, count(*) AS n, round(sum(amount), 2) AS total FROM events"
+        " GROUP BY category ORDER BY total DESC LIMIT 10"
+    )
+    async with stdio_client(data) as c:
+        r = await c.call_tool("run_python", {"code": load, "timeout": 120})
+        assert not r.is_error, texts(r)
+        assert texts(r)[0] == "100000\n"
+        r = await c.call_tool("sql", {"sql": answer})
+        assert not r.is_error, texts(r)
+        (name,) = session_dirs(data)
+        db = data / name / "session.db"
+        size = sum(p.stat().st_size for p in db.parent.glob("session.db*"))
+        assert size > 5_000_000  # megabytes of data stay in the session database
+        s = r.structured_content
+        assert s["row_count"] == 10 and s["truncated"] is False
+        assert len(json.dumps(s)) < 2_000
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            expected = [list(row) for row in con.execute(answer)]
+        assert s["rows"] == expected
