@@ -20,6 +20,7 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.mark.slow
 async def test_a_second_connection_sees_none_of_the_first_ones_tables(tmp_path):
     data = tmp_path / "sessions"
     async with stdio_client(data) as a, stdio_client(data) as b:
@@ -34,6 +35,7 @@ async def test_a_second_connection_sees_none_of_the_first_ones_tables(tmp_path):
         assert len(session_dirs(data)) == 2
 
 
+@pytest.mark.slow
 async def test_closing_the_connection_removes_the_session_directory(tmp_path):
     data = tmp_path / "sessions"
     async with stdio_client(data) as c:
@@ -44,6 +46,7 @@ async def test_closing_the_connection_removes_the_session_directory(tmp_path):
     assert wait_until(lambda: not (data / name).exists(), 10), session_dirs(data)
 
 
+@pytest.mark.slow
 async def test_a_pinned_session_is_kept_and_found_again(tmp_path):
     data = tmp_path / "sessions"
     async with stdio_client(data, "--session", "analysis") as c:
@@ -58,6 +61,7 @@ async def test_a_pinned_session_is_kept_and_found_again(tmp_path):
         assert r.structured_content["rows"] == [[7]]
 
 
+@pytest.mark.slow
 async def test_timeouts_are_clamped_to_the_ceiling_and_zero_means_the_default(tmp_path):
     data = tmp_path / "sessions"
     async with stdio_client(data, "--cell-timeout", "1", "--max-timeout", "2") as c:

@@ -1,0 +1,176 @@
+"""Streamable HTTP: sessions, the kernel cap, the token, Origin checks, progress."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import anyio
+import httpx2
+import pytest
+from mcp_support import (
+    free_port,
+    http_client,
+    http_server,
+    server_env,
+    session_dirs,
+    texts,
+    wait_until,
+)
+
+pytestmark = pytest.mark.anyio
+
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"},
+    },
+}
+JSON_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.slow
+async def test_two_concurrent_sessions_are_isolated_and_closing_removes_each(tmp_path):
+    data = tmp_path / "sessions"
+    with http_server(data) as url:
+        seen: dict[str, object] = {}
+
+        async def client(name: str) -> None:
+            async with http_client(url) as c:
+                code = (
+                    f"import time; helpers.db.batch_insert('{name}', [{{'a': 1}}]);"
+                    f" who = '{name}'; time.sleep(1)"
+                )
+                r = await c.call_tool("run_python", {"code": code})
+                assert not r.is_error, texts(r)
+                tables = (await c.call_tool("tables", {})).structured_content["tables"]
+                seen[name] = (
+                    [t["name"] for t in tables],
+                    texts(await c.call_tool("run_python", {"code": "who"}))[0],
+                )
+                seen[name + "-dirs"] = len(session_dirs(data))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client, "alpha")
+            tg.start_soon(client, "beta")
+        assert seen["alpha"] == (["alpha"], "'alpha'")
+        assert seen["beta"] == (["beta"], "'beta'")
+        # Each client's DELETE ends its MCP session and deletes its session data.
+        assert wait_until(lambda: session_dirs(data) == [], 15), session_dirs(data)
+
+
+@pytest.mark.slow
+async def test_the_kernel_cap_gives_a_clear_error_and_frees_up(tmp_path):
+    data = tmp_path / "sessions"
+    with http_server(data, "--max-sessions", "1") as url:
+        async with http_client(url) as a:
+            assert not (await a.call_tool("run_python", {"code": "1"})).is_error
+            async with http_client(url) as b:
+                r = await b.call_tool("run_python", {"code": "1"})
+                assert r.is_error
+                assert texts(r)[0].startswith(
+                    "SessionLimitError: this MCP server already runs 1 Code Mode kernels,"
+                    " its limit (--max-sessions 1)."
+                )
+                r = await b.call_tool("sql", {"sql": "SELECT 1"})
+                assert r.is_error and texts(r)[0].startswith("SessionLimitError:")
+        # a's kernel shuts down after its DELETE; then the slot is free again.
+        async with http_client(url) as b:
+            with anyio.fail_after(15):
+                while (r := await b.call_tool("sql", {"sql": "SELECT 2 AS two"})).is_error:
+                    assert texts(r)[0].startswith("SessionLimitError:")
+                    await anyio.sleep(0.2)
+            assert r.structured_content["rows"] == [[2]]
+
+
+def test_a_non_loopback_host_needs_a_token(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "codemode_kernel", "mcp", "--http", "--host", "0.0.0.0"],
+        env={**server_env(tmp_path), "CODEMODE_MCP_TOKEN": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert "give --token (or CODEMODE_MCP_TOKEN)" in out.stderr
+
+
+async def test_the_bearer_token_is_checked(tmp_path):
+    data = tmp_path / "sessions"
+    with http_server(data, "--host", "0.0.0.0", "--token", "s3cret-token") as url:
+        async with httpx2.AsyncClient() as raw:
+            r = await raw.post(url, json=INIT, headers=JSON_HEADERS)
+            assert r.status_code == 401
+            bad = {**JSON_HEADERS, "Authorization": "Bearer wrong"}
+            r = await raw.post(url, json=INIT, headers=bad)
+            assert r.status_code == 401
+            assert r.headers["www-authenticate"].startswith("Bearer")
+        async with http_client(url, {"Authorization": "Bearer s3cret-token"}) as c:
+            names = {t.name for t in (await c.list_tools()).tools}
+            assert "run_python" in names
+
+
+async def test_a_foreign_origin_is_refused(tmp_path):
+    data = tmp_path / "sessions"
+    with http_server(data) as url:
+        async with httpx2.AsyncClient() as raw:
+            r = await raw.post(
+                url, json=INIT, headers={**JSON_HEADERS, "Origin": "http://evil.example"}
+            )
+            assert r.status_code == 403
+            assert r.text == "Invalid Origin header"
+            r = await raw.post(url, json=INIT, headers={**JSON_HEADERS, "Host": "evil.example:80"})
+            assert r.status_code == 421
+            ok = {**JSON_HEADERS, "Origin": url.rsplit("/", 1)[0]}
+            r = await raw.post(url, json=INIT, headers=ok)
+            assert r.status_code == 200
+
+
+@pytest.mark.slow
+async def test_progress_notifications_arrive_during_a_long_cell(tmp_path):
+    data = tmp_path / "sessions"
+    with http_server(data, "--progress-interval", "1") as url:
+        async with http_client(url) as c:
+            beats: list[tuple[float, float | None, str | None]] = []
+
+            async def on_progress(progress: float, total: float | None, message: str | None):
+                beats.append((progress, total, message))
+
+            r = await c.call_tool(
+                "run_python",
+                {"code": "import time; time.sleep(6); 'done'", "timeout": 30},
+                progress_callback=on_progress,
+            )
+            assert texts(r)[0] == "'done'"
+    assert len(beats) >= 4, beats
+    progress = [b[0] for b in beats]
+    assert progress == sorted(set(progress))  # strictly increasing, as the spec asks
+    assert all(b[1] == 30 for b in beats)
+    assert beats[0][2].startswith("running for 1 s (cell timeout 30 s)")
+
+
+def test_port_in_use_is_reported(tmp_path):
+    import socket
+
+    port = free_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
+        s.listen()
+        out = subprocess.run(
+            [sys.executable, "-m", "codemode_kernel", "mcp", "--http", "--port", str(port)],
+            env=server_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert out.returncode != 0
+    assert "address already in use" in out.stderr.lower()
