@@ -51,8 +51,8 @@ def sql(helpers: Any, args_json: str) -> None:
     "row_count", "truncated", "elapsed_ms"}`` plus ``rows_affected``,
     ``last_row_id`` and ``statements`` for statements that return no rows.
     """
-    from .display import _json_value
-    from .guard import classify
+    from ._display import _json_value
+    from ._guard import classify
 
     args = json.loads(args_json)
     text, params = args["sql"], args.get("params")

@@ -34,7 +34,7 @@ def is_loopback(host: str) -> bool:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .settings import resolve_settings
+    from ._settings import resolve_settings
 
     default_timeout = resolve_settings()[0].cell_timeout or 300.0
     p = argparse.ArgumentParser(

@@ -21,7 +21,7 @@ import time
 import uuid
 from pathlib import Path
 
-from .client import CodeModeSession
+from ._client import CodeModeSession
 from .errors import CodeModeError
 
 __all__ = ["KernelPool", "SessionLimitError"]
@@ -168,8 +168,8 @@ class KernelPool:
 
     def reset(self, key: str) -> str:
         """Delete ``key``'s session database and start a fresh kernel; return the session id."""
-        from .settings import resolve_settings
-        from .store import SessionStore
+        from ._settings import resolve_settings
+        from ._store import SessionStore
 
         slot = self._slot(key)
         with slot.lock:

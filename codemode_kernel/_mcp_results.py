@@ -19,7 +19,7 @@ from typing import Any
 
 from mcp_types import ContentBlock, ImageContent, ResourceLink, TextContent
 
-from .client import QUERY_MIME, Execution
+from ._client import QUERY_MIME, Execution
 
 __all__ = ["IMAGE_MIMES", "TRACEBACK_LINES", "cap", "downscale", "execution_blocks", "text_table"]
 

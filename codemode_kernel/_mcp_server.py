@@ -23,11 +23,11 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import METHOD_NOT_FOUND, CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from ._client import Execution
 from ._mcp_cell import MIME as CELL_MIME
 from ._mcp_kernels import KernelPool, SessionLimitError
 from ._mcp_results import cap, execution_blocks, text_table
 from ._mcp_texts import DESCRIBE, INTERRUPT, RESET, RUN_PYTHON, SQL, TABLES
-from .client import Execution
 
 __all__ = ["ServerConfig", "build_server", "clamp_timeout"]
 
