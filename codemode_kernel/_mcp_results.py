@@ -26,6 +26,8 @@ __all__ = ["IMAGE_MIMES", "TRACEBACK_LINES", "cap", "downscale", "execution_bloc
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 #: Lines of a traceback kept in a result: the end, where the error is.
 TRACEBACK_LINES = 25
+#: Characters of an error (name, message, traceback end) always shown.
+ERROR_CHARS = 4_000
 #: Rows shown in the text table of an ``sql`` result (all rows are in structuredContent).
 TEXT_TABLE_ROWS = 20
 
@@ -132,7 +134,9 @@ def execution_blocks(
     if ex.error is not None:
         tb = _short_traceback(ex.error.traceback) if ex.error.traceback else ""
         head = f"{ex.error.ename}: {ex.error.evalue}"
-        add_text(head if not tb or head in tb else f"{head}\n{tb}")
+        # The error is always shown, even when the output used up the budget.
+        text = head if not tb or head in tb else f"{head}\n{tb}"
+        blocks.append(TextContent(text=cap(text, min(max_output, ERROR_CHARS))))
     facts = {
         "ok": ex.ok,
         "duration_s": ex.duration_s,
