@@ -23,6 +23,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import METHOD_NOT_FOUND, CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from . import __version__
 from ._client import Execution
 from ._mcp_cell import MIME as CELL_MIME
 from ._mcp_kernels import KernelPool, SessionLimitError
@@ -269,6 +270,7 @@ def build_server(cfg: ServerConfig, *, token_verifier: Any = None, auth: Any = N
     server = MCPServer(
         "codemode",
         title="Code Mode (Python + SQLite session)",
+        version=__version__,
         instructions=(
             "A Python kernel with a private, guarded SQLite database for this conversation."
             " Load large data into helpers.db with run_python, aggregate it with sql, and"

@@ -141,3 +141,17 @@ async def test_seed_workflow_load_aggregate_read_a_small_answer(tmp_path):
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
             expected = [list(row) for row in con.execute(answer)]
         assert s["rows"] == expected
+
+
+@pytest.mark.slow
+async def test_a_dead_kernel_is_reported_and_replaced_keeping_the_database(tmp_path):
+    data = tmp_path / "sessions"
+    async with stdio_client(data) as c:
+        await c.call_tool("run_python", {"code": "helpers.db.batch_insert('t', [{'a': 1}]); v = 1"})
+        r = await c.call_tool("run_python", {"code": "import os; os._exit(3)"})
+        assert r.is_error
+        assert texts(r)[0].startswith("KernelDiedError: the kernel died while running the code.")
+        r = await c.call_tool("run_python", {"code": "v"})
+        assert facts(r)["ename"] == "NameError"
+        r = await c.call_tool("sql", {"sql": "SELECT a FROM t"})
+        assert r.structured_content["rows"] == [[1]]
