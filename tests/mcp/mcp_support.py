@@ -108,3 +108,23 @@ def wait_until(predicate: Any, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return predicate()
+
+
+async def check_progress(c: Client) -> None:
+    """Shared body: a 6 s cell sends progress at the server's interval (1 s in tests)."""
+    beats: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        beats.append((progress, total, message))
+
+    r = await c.call_tool(
+        "run_python",
+        {"code": "import time; time.sleep(6); 'done'", "timeout": 30},
+        progress_callback=on_progress,
+    )
+    assert texts(r)[0] == "'done'"
+    assert len(beats) >= 4, beats
+    progress = [b[0] for b in beats]
+    assert progress == sorted(set(progress))  # strictly increasing, as the spec asks
+    assert all(b[1] == 30 for b in beats)
+    assert beats[0][2].startswith("running for 1 s (cell timeout 30 s)")

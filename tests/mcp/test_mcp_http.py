@@ -9,6 +9,7 @@ import anyio
 import httpx2
 import pytest
 from mcp_support import (
+    check_progress,
     free_port,
     http_client,
     http_server,
@@ -137,25 +138,31 @@ async def test_a_foreign_origin_is_refused(tmp_path):
 
 @pytest.mark.slow
 async def test_progress_notifications_arrive_during_a_long_cell(tmp_path):
-    data = tmp_path / "sessions"
-    with http_server(data, "--progress-interval", "1") as url:
+    with http_server(tmp_path / "sessions", "--progress-interval", "1") as url:
         async with http_client(url) as c:
-            beats: list[tuple[float, float | None, str | None]] = []
+            await check_progress(c)
 
-            async def on_progress(progress: float, total: float | None, message: str | None):
-                beats.append((progress, total, message))
 
-            r = await c.call_tool(
-                "run_python",
-                {"code": "import time; time.sleep(6); 'done'", "timeout": 30},
-                progress_callback=on_progress,
-            )
-            assert texts(r)[0] == "'done'"
-    assert len(beats) >= 4, beats
-    progress = [b[0] for b in beats]
-    assert progress == sorted(set(progress))  # strictly increasing, as the spec asks
-    assert all(b[1] == 30 for b in beats)
-    assert beats[0][2].startswith("running for 1 s (cell timeout 30 s)")
+@pytest.mark.slow
+async def test_an_idle_session_is_closed_with_its_kernel(tmp_path):
+    data = tmp_path / "sessions"
+    with http_server(data, "--idle-ttl", "2") as url:
+        async with http_client(url) as c:
+            await c.call_tool("run_python", {"code": "x = 1"})
+            assert len(session_dirs(data)) == 1
+            # No request for longer than the TTL: the SDK ends the MCP session,
+            # whose end shuts the kernel down (policy delete).
+            assert await anyio.to_thread.run_sync(
+                lambda: wait_until(lambda: session_dirs(data) == [], 15)
+            ), session_dirs(data)
+            # The old session is gone: either the client is told so, or it
+            # opened a new session, which has none of the old variables.
+            try:
+                r = await c.call_tool("run_python", {"code": "x"})
+            except Exception as exc:
+                assert "Session not found" in str(exc)
+            else:
+                assert r.is_error and texts(r)[0] == "NameError: name 'x' is not defined"
 
 
 def test_port_in_use_is_reported(tmp_path):

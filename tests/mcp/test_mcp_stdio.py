@@ -10,7 +10,16 @@ import sys
 import time
 
 import pytest
-from mcp_support import ROOT, facts, server_env, session_dirs, stdio_client, texts, wait_until
+from mcp_support import (
+    ROOT,
+    check_progress,
+    facts,
+    server_env,
+    session_dirs,
+    stdio_client,
+    texts,
+    wait_until,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -155,3 +164,9 @@ async def test_a_dead_kernel_is_reported_and_replaced_keeping_the_database(tmp_p
         assert facts(r)["ename"] == "NameError"
         r = await c.call_tool("sql", {"sql": "SELECT a FROM t"})
         assert r.structured_content["rows"] == [[1]]
+
+
+@pytest.mark.slow
+async def test_progress_notifications_arrive_during_a_long_cell(tmp_path):
+    async with stdio_client(tmp_path / "sessions", "--progress-interval", "1") as c:
+        await check_progress(c)
