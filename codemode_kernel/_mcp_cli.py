@@ -194,8 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         verifier = _StaticToken(a.token)
         # No OAuth server exists: the issuer is never advertised (no resource URL).
         auth = AuthSettings(issuer_url=f"http://127.0.0.1:{a.port}", resource_server_url=None)
-    server = build_server(cfg, token_verifier=verifier, auth=auth)
-    pool = server.state.pool
+    server, pool = build_server(cfg, token_verifier=verifier, auth=auth)
 
     def on_term(_sig: int, _frame: Any) -> None:
         # A stdio client closes stdin, waits, then SIGTERMs: shut the kernels

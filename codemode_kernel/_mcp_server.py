@@ -245,8 +245,10 @@ class _Tools:
         return ""
 
 
-def build_server(cfg: ServerConfig, *, token_verifier: Any = None, auth: Any = None) -> MCPServer:
-    """The ``MCPServer`` with its tools, resources and per-connection kernels."""
+def build_server(
+    cfg: ServerConfig, *, token_verifier: Any = None, auth: Any = None
+) -> tuple[MCPServer, KernelPool]:
+    """The ``MCPServer`` with its tools and resources, and the pool of its kernels."""
     pool = KernelPool(
         max_sessions=cfg.max_sessions,
         cell_timeout=cfg.cell_timeout,
@@ -282,7 +284,6 @@ def build_server(cfg: ServerConfig, *, token_verifier: Any = None, auth: Any = N
         token_verifier=token_verifier,
         auth=auth,
     )
-    server.state = tools  # for tests and benchmarks in-process
 
     @server.tool(
         description=RUN_PYTHON,
@@ -443,7 +444,7 @@ def build_server(cfg: ServerConfig, *, token_verifier: Any = None, auth: Any = N
             )
         return found[1]
 
-    return server
+    return server, pool
 
 
 async def _reap(pool: KernelPool, ttl: float) -> None:

@@ -93,6 +93,24 @@ async def test_the_kernel_cap_gives_a_clear_error_and_frees_up(tmp_path):
             assert r.structured_content["rows"] == [[2]]
 
 
+@pytest.mark.slow
+async def test_clients_share_only_a_session_the_operator_named(tmp_path):
+    data = tmp_path / "sessions"
+    with http_server(data, "--session", "team") as url:
+        async with http_client(url) as a, http_client(url) as b:
+            await a.call_tool(
+                "run_python", {"code": "helpers.db.batch_insert('shared', [{'v': 3}])"}
+            )
+            r = await b.call_tool("sql", {"sql": "SELECT v FROM shared"})
+            assert r.structured_content["rows"] == [[3]]
+            info = (await b.call_tool("tables", {})).structured_content
+            assert info["session_id"] == "team"
+        (name,) = session_dirs(data)
+        assert name.startswith("team-")
+    # Policy keep: the named session outlives its connections and the server.
+    assert session_dirs(data) == [name]
+
+
 def test_a_non_loopback_host_needs_a_token(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "codemode_kernel", "mcp", "--http", "--host", "0.0.0.0"],
