@@ -257,3 +257,17 @@ async def test_reset_session_needs_confirmation_then_empties_everything(conn):
     with sqlite3.connect(db) as con:
         names = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "gone" not in names
+
+
+async def test_a_cancelled_call_interrupts_its_cell(conn):
+    from mcp.shared.exceptions import MCPError
+
+    c, _ = conn
+    with pytest.raises(MCPError, match="timed out"):
+        await c.call_tool(
+            "run_python", {"code": "import time\ntime.sleep(60)"}, read_timeout_seconds=1.5
+        )
+    start = time.monotonic()
+    r = await c.call_tool("run_python", {"code": "'next'"})
+    assert texts(r)[0] == "'next'"
+    assert time.monotonic() - start < 20  # the sleep was stopped, not waited out
