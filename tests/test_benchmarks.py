@@ -53,10 +53,10 @@ def test_quick_run_prints_and_writes_every_row(tmp_path: Path) -> None:
 
 
 def test_query_frame_is_the_from_records_frame(db) -> None:
-    """Database._frame (one-step construction) == DataFrame.from_records, dtypes included."""
+    """db._results.frame (one-step construction) == DataFrame.from_records, dtypes included."""
     import pandas as pd
 
-    from codemode_kernel.db import _frame
+    from codemode_kernel.db._results import frame as _frame
 
     db.exec(
         "CREATE TABLE m (i INTEGER, s TEXT, f REAL, n INTEGER, b BLOB, mixed, nul);"
