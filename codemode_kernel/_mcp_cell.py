@@ -17,7 +17,7 @@ import json
 import time
 from typing import Any
 
-__all__ = ["MIME", "sql", "tables"]
+__all__ = ["MIME", "sql", "sql_result", "tables", "tables_result"]
 
 MIME = "application/vnd.codemode.mcp+json"
 
@@ -43,18 +43,28 @@ def _rows_that_fit(rows: list[list], budget: int) -> tuple[list[list], bool]:
 
 
 def sql(helpers: Any, args_json: str) -> None:
+    """Display :func:`sql_result` of the JSON-encoded ``args``."""
+    _show(sql_result(helpers, json.loads(args_json)))
+
+
+def tables(helpers: Any) -> None:
+    """Display :func:`tables_result`."""
+    _show(tables_result(helpers))
+
+
+def sql_result(helpers: Any, args: dict) -> dict:
     """Run ``args["sql"]`` with ``helpers.db.query`` (row-returning) or ``exec``.
 
     ``args``: ``sql`` (str), ``params`` (list, dict or None), ``limit`` (int,
     rows to return, clamped to ``max_rows``), ``max_chars`` (budget of the
-    rows' JSON text). Displays ``{"kind": "sql", "columns", "rows" (lists),
+    rows' JSON text). Returns ``{"kind": "sql", "columns", "rows" (lists),
     "row_count", "truncated", "elapsed_ms"}`` plus ``rows_affected``,
     ``last_row_id`` and ``statements`` for statements that return no rows.
+    Values are JSON as in the query payload (``_display._json_value``).
     """
     from ._display import _json_value
     from ._guard import classify
 
-    args = json.loads(args_json)
     text, params = args["sql"], args.get("params")
     limit = max(1, min(int(args["limit"]), helpers.settings.max_rows))
     try:
@@ -68,17 +78,14 @@ def sql(helpers: Any, args_json: str) -> None:
         meta = df.attrs.get("codemode", {})
         raw = [[_json_value(v) for v in row] for row in df.itertuples(index=False, name=None)]
         rows, cut = _rows_that_fit(raw, int(args["max_chars"]))
-        _show(
-            {
-                "kind": "sql",
-                "columns": [str(c) for c in df.columns],
-                "rows": rows,
-                "row_count": len(rows),
-                "truncated": bool(meta.get("truncated")) or cut,
-                "elapsed_ms": meta.get("elapsed_ms"),
-            }
-        )
-        return
+        return {
+            "kind": "sql",
+            "columns": [str(c) for c in df.columns],
+            "rows": rows,
+            "row_count": len(rows),
+            "truncated": bool(meta.get("truncated")) or cut,
+            "elapsed_ms": meta.get("elapsed_ms"),
+        }
     if len(stmts) > 1 and (params is None or isinstance(params, dict)):
         # A script: the last statement's rows (if any), all statements atomic.
         results = helpers.db.run_script(text, params, limit=limit)
@@ -87,39 +94,34 @@ def sql(helpers: Any, args_json: str) -> None:
             meta = last.attrs.get("codemode", {})
             raw = [[_json_value(v) for v in r] for r in last.itertuples(index=False, name=None)]
             rows, cut = _rows_that_fit(raw, int(args["max_chars"]))
-            _show(
-                {
-                    "kind": "sql",
-                    "columns": [str(c) for c in last.columns],
-                    "rows": rows,
-                    "row_count": len(rows),
-                    "truncated": bool(meta.get("truncated")) or cut,
-                    "elapsed_ms": round((time.perf_counter() - start) * 1000, 3),
-                    "statements": len(results),
-                }
-            )
-            return
+            return {
+                "kind": "sql",
+                "columns": [str(c) for c in last.columns],
+                "rows": rows,
+                "row_count": len(rows),
+                "truncated": bool(meta.get("truncated")) or cut,
+                "elapsed_ms": round((time.perf_counter() - start) * 1000, 3),
+                "statements": len(results),
+            }
         result, count = last, len(results)
     else:
         result = helpers.db.exec(text, params)
         count = result.statements
-    _show(
-        {
-            "kind": "sql",
-            "columns": [],
-            "rows": [],
-            "row_count": 0,
-            "truncated": False,
-            "elapsed_ms": round((time.perf_counter() - start) * 1000, 3),
-            "rows_affected": result.rows_affected,
-            "last_row_id": result.last_row_id,
-            "statements": count,
-        }
-    )
+    return {
+        "kind": "sql",
+        "columns": [],
+        "rows": [],
+        "row_count": 0,
+        "truncated": False,
+        "elapsed_ms": round((time.perf_counter() - start) * 1000, 3),
+        "rows_affected": result.rows_affected,
+        "last_row_id": result.last_row_id,
+        "statements": count,
+    }
 
 
-def tables(helpers: Any) -> None:
-    """Display ``{"kind": "tables", "tables": [{"name", "row_count", "columns": [...]}]}``.
+def tables_result(helpers: Any) -> dict:
+    """``{"kind": "tables", "session_id", "tables": [{"name", "row_count", "columns"}]}``.
 
     Each column is ``{"name", "type", "notnull", "pk"}``.
     """
@@ -144,4 +146,4 @@ def tables(helpers: Any) -> None:
                 ],
             }
         )
-    _show({"kind": "tables", "session_id": helpers.session.id, "tables": out})
+    return {"kind": "tables", "session_id": helpers.session.id, "tables": out}

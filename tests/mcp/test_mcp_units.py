@@ -7,7 +7,7 @@ import io
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codemode_kernel._client import QUERY_MIME, Execution, ExecutionError
@@ -142,3 +142,65 @@ def test_text_table_of_rows_and_of_a_write():
 )
 def test_is_loopback(host, loopback):
     assert is_loopback(host) is loopback
+
+
+# -- the sql tool's values, against plain sqlite3 ------------------------------
+
+VALUES = st.one_of(
+    st.none(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=1_200),
+    st.binary(max_size=900),
+)
+
+
+def _as_json(value):
+    """What the sql tool promises for one value of a pandas frame (the payload's rules)."""
+    if hasattr(value, "item") and type(value).__module__ == "numpy":
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None  # NaN: SQL NULL in a float column
+    if isinstance(value, bytes):
+        value = base64.b64encode(value).decode("ascii")
+    if isinstance(value, str) and len(value) > 1_000:
+        return value[:999] + "…"
+    return value
+
+
+@settings(deadline=None, max_examples=30)
+@given(st.lists(st.tuples(VALUES, VALUES, VALUES), max_size=12))
+def test_sql_result_rows_equal_sqlite3_rows(tmp_path_factory, rows):
+    import sqlite3
+    import types
+
+    import pandas as pd
+
+    from codemode_kernel._mcp_cell import sql_result
+    from codemode_kernel._settings import Settings
+    from codemode_kernel._store import SessionStore
+    from codemode_kernel.db import Database
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("prop") / "sessions")
+    session = SessionStore(settings.sessions_dir).open("prop")
+    db = Database(session, settings)
+    try:
+        db.exec("CREATE TABLE t(a, b, c)")
+        for row in rows:
+            db.exec("INSERT INTO t VALUES (?, ?, ?)", row)
+        helpers = types.SimpleNamespace(db=db, settings=settings)
+        args = {"sql": "SELECT a, b, c FROM t ORDER BY rowid", "limit": 100, "max_chars": 10**9}
+        got = sql_result(helpers, args)
+        with sqlite3.connect(session.db_path) as con:
+            raw = con.execute(args["sql"]).fetchall()
+        # The baseline: plain sqlite3 rows in a pandas frame. Like read_sql, a
+        # numeric column with NULLs is float64 there (exact up to 2**53).
+        df = pd.DataFrame.from_records(raw, columns=["a", "b", "c"])
+        expected = [[_as_json(v) for v in row] for row in df.itertuples(index=False)]
+        # JSON text equality: 1 and 1.0 differ, so a type change would show.
+        assert json.dumps(got["rows"]) == json.dumps(expected)
+        assert got["row_count"] == len(raw) and got["truncated"] is False
+        assert got["columns"] == ["a", "b", "c"]
+    finally:
+        db.close()
+        session.release()
