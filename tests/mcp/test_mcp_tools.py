@@ -169,6 +169,13 @@ async def test_sql_write_reports_rows_affected(conn):
     assert not r.is_error, texts(r)
     assert r.structured_content["rows_affected"] == 3
     assert r.structured_content["rows"] == [] and r.structured_content["statements"] == 1
+    # A script runs all-or-nothing and returns its last statement's rows.
+    r = await c.call_tool("sql", {"sql": "INSERT INTO w VALUES (4); SELECT count(*) AS n FROM w"})
+    assert r.structured_content["rows"] == [[4]] and r.structured_content["statements"] == 2
+    r = await c.call_tool("sql", {"sql": "INSERT INTO w VALUES (5); INSERT INTO nope VALUES (1)"})
+    assert r.is_error and texts(r)[0] == "OperationalError: no such table: nope"
+    r = await c.call_tool("sql", {"sql": "SELECT count(*) FROM w"})
+    assert r.structured_content["rows"] == [[4]]  # the failed script changed nothing
 
 
 async def test_blocked_statement_is_sqlblockederror(conn):
