@@ -1,7 +1,7 @@
 """Kernel side of the MCP server's ``sql`` and ``tables`` tools.
 
 The MCP server (``_mcp_server``) runs one line of code in the session's
-kernel, ``__import__("codemode_kernel._mcp_cell", ...).sql(helpers, args)``,
+kernel, ``__import__("codemode_kernel._mcp_cell", ...).sql(args)``,
 so that SQL goes through ``helpers.db`` (the guard, the query timeout, the
 log, the row limit) exactly as a user's own call would. The result is
 displayed once as :data:`MIME` (a JSON dict), which the server turns into
@@ -17,7 +17,7 @@ import json
 import time
 from typing import Any
 
-__all__ = ["MIME", "sql", "sql_result", "tables", "tables_result"]
+__all__ = ["MIME", "docs", "sql", "sql_result", "tables", "tables_result"]
 
 MIME = "application/vnd.codemode.mcp+json"
 
@@ -42,14 +42,28 @@ def _rows_that_fit(rows: list[list], budget: int) -> tuple[list[list], bool]:
     return kept, False
 
 
-def sql(helpers: Any, args_json: str) -> None:
+def _helpers() -> Any:
+    """The kernel's own helpers object: the user may have rebound the name ``helpers``."""
+    from IPython import get_ipython
+
+    return get_ipython().codemode_helpers
+
+
+def sql(args_json: str) -> None:
     """Display :func:`sql_result` of the JSON-encoded ``args``."""
-    _show(sql_result(helpers, json.loads(args_json)))
+    _show(sql_result(_helpers(), json.loads(args_json)))
 
 
-def tables(helpers: Any) -> None:
+def tables() -> None:
     """Display :func:`tables_result`."""
-    _show(tables_result(helpers))
+    _show(tables_result(_helpers()))
+
+
+def docs() -> None:
+    """Display ``helpers.docs()`` (Markdown)."""
+    from IPython.display import display
+
+    display(_helpers().docs())
 
 
 def sql_result(helpers: Any, args: dict) -> dict:

@@ -33,7 +33,7 @@ from ._mcp_texts import DESCRIBE, INTERRUPT, RESET, RUN_PYTHON, SQL, TABLES
 __all__ = ["ServerConfig", "build_server", "clamp_timeout"]
 
 _KEY: contextvars.ContextVar[str | None] = contextvars.ContextVar("codemode_mcp_key", default=None)
-_CELL = "__import__('codemode_kernel._mcp_cell', fromlist=['_']).{}(helpers{})"
+_CELL = "__import__('codemode_kernel._mcp_cell', fromlist=['_']).{}({})"
 #: Rows an ``sql`` call returns when it asks for none (all of them stay in the database).
 SQL_DEFAULT_LIMIT = 100
 
@@ -232,8 +232,9 @@ class _Tools:
                 return json.loads(data) if isinstance(data, str) else data
         return _error(f"InternalError: the kernel returned no result ({ex})")
 
-    async def text_of(self, code: str) -> str | CallToolResult:
-        ex = await self.execute(code, None, None)
+    async def text_of(self, name: str) -> str | CallToolResult:
+        """The Markdown (or text) a ``_mcp_cell`` function displays."""
+        ex = await self.execute(_CELL.format(name, ""), None, None)
         if isinstance(ex, CallToolResult):
             return ex
         if ex.error is not None:
@@ -338,7 +339,7 @@ def build_server(
             "limit": limit or SQL_DEFAULT_LIMIT,
             "max_chars": cfg.max_output,
         }
-        data = await tools.cell("sql", ", " + repr(json.dumps(args)))
+        data = await tools.cell("sql", repr(json.dumps(args)))
         if isinstance(data, CallToolResult):
             return data
         data.pop("kind", None)
@@ -349,7 +350,7 @@ def build_server(
 
     @server.tool(description=DESCRIBE, annotations=ToolAnnotations(read_only_hint=True))
     async def describe() -> CallToolResult:
-        text = await tools.text_of("helpers.docs()")
+        text = await tools.text_of("docs")
         if isinstance(text, CallToolResult):
             return text
         return CallToolResult(content=[TextContent(text=text)])
@@ -406,7 +407,7 @@ def build_server(
         "codemode://docs", name="docs", mime_type="text/markdown", description=DESCRIBE
     )
     async def docs_resource() -> str:
-        text = await tools.text_of("helpers.docs()")
+        text = await tools.text_of("docs")
         if isinstance(text, CallToolResult):
             raise ResourceError(text.content[0].text)
         return text

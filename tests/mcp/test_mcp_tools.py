@@ -278,3 +278,15 @@ async def test_a_cancelled_call_interrupts_its_cell(conn):
     r = await c.call_tool("run_python", {"code": "'next'"})
     assert texts(r)[0] == "'next'"
     assert time.monotonic() - start < 20  # the sleep was stopped, not waited out
+
+
+async def test_the_tools_work_after_the_user_rebinds_helpers(conn):
+    c, _ = conn
+    await c.call_tool("run_python", {"code": "helpers = 'not the helpers'"})
+    try:
+        r = await c.call_tool("sql", {"sql": "SELECT 2 AS two"})
+        assert r.structured_content["rows"] == [[2]]
+        assert not (await c.call_tool("tables", {})).is_error
+        assert texts(await c.call_tool("describe", {}))[0].startswith("# Code Mode helpers")
+    finally:
+        await c.call_tool("run_python", {"code": "helpers = get_ipython().codemode_helpers"})
