@@ -122,11 +122,11 @@ class _ConnectionMiddleware:
             # The lifespan's end (stdin closed) shuts the kernel down. Not the
             # Connection: in the 2026-07-28 era each request has its own.
             return "stdio"
+        # Only the session the SDK admitted (and checked the credential of)
+        # counts, never an Mcp-Session-Id header a stateless request carries.
         conn = getattr(ctx.session, "_connection", None)
         key = getattr(conn, "session_id", None)
-        if key is None and ctx.request is not None:
-            key = getattr(ctx.request, "headers", {}).get("mcp-session-id")
-        if key is not None and conn is not None and "codemode_key" not in conn.state:
+        if key is not None and "codemode_key" not in conn.state:
             conn.state["codemode_key"] = key
             conn.exit_stack.push_async_callback(self._release, key)
         return key
@@ -195,10 +195,15 @@ class _Tools:
                 with contextlib.suppress(Exception):
                     session.interrupt()
                 raise
-            except RuntimeError as exc:
+            except Exception as exc:
+                if not session.km.is_alive():
+                    return _error(
+                        "KernelDiedError: the kernel died while running the code. The next"
+                        " call starts a new kernel for this session (the database is kept;"
+                        " Python variables are lost)"
+                    )
                 return _error(
-                    f"KernelDiedError: {exc}. The next call starts a new kernel for this"
-                    " session (the database is kept; Python variables are lost)"
+                    f"KernelError: no reply from the kernel ({type(exc).__name__}: {exc})"
                 )
             finally:
                 tg.cancel_scope.cancel()
@@ -219,9 +224,11 @@ class _Tools:
                     f"running for {elapsed:.0f} s (cell timeout {limit:g} s)",
                 )
 
-    async def cell(self, name: str, arg: str = "") -> dict | CallToolResult:
+    async def cell(
+        self, name: str, arg: str = "", ctx: Context | None = None
+    ) -> dict | CallToolResult:
         """Run a ``_mcp_cell`` function; return its displayed dict (or the error result)."""
-        ex = await self.execute(_CELL.format(name, arg), None, None)
+        ex = await self.execute(_CELL.format(name, arg), None, ctx)
         if isinstance(ex, CallToolResult):
             return ex
         if ex.error is not None:
@@ -232,9 +239,9 @@ class _Tools:
                 return json.loads(data) if isinstance(data, str) else data
         return _error(f"InternalError: the kernel returned no result ({ex})")
 
-    async def text_of(self, name: str) -> str | CallToolResult:
+    async def text_of(self, name: str, ctx: Context | None = None) -> str | CallToolResult:
         """The Markdown (or text) a ``_mcp_cell`` function displays."""
-        ex = await self.execute(_CELL.format(name, ""), None, None)
+        ex = await self.execute(_CELL.format(name, ""), None, ctx)
         if isinstance(ex, CallToolResult):
             return ex
         if ex.error is not None:
@@ -320,6 +327,7 @@ def build_server(
     )
     async def sql(
         sql: Annotated[str, Field(description="SQL text: one statement or a script.")],
+        ctx: Context,
         params: Annotated[
             list[Any] | dict[str, Any] | None,
             Field(description="Values for `?` (array) or `:name` (object) placeholders."),
@@ -339,7 +347,7 @@ def build_server(
             "limit": limit or SQL_DEFAULT_LIMIT,
             "max_chars": cfg.max_output,
         }
-        data = await tools.cell("sql", repr(json.dumps(args)))
+        data = await tools.cell("sql", repr(json.dumps(args)), ctx)
         if isinstance(data, CallToolResult):
             return data
         data.pop("kind", None)
@@ -349,15 +357,15 @@ def build_server(
         )
 
     @server.tool(description=DESCRIBE, annotations=ToolAnnotations(read_only_hint=True))
-    async def describe() -> CallToolResult:
-        text = await tools.text_of("docs")
+    async def describe(ctx: Context) -> CallToolResult:
+        text = await tools.text_of("docs", ctx)
         if isinstance(text, CallToolResult):
             return text
         return CallToolResult(content=[TextContent(text=text)])
 
     @server.tool(description=TABLES, annotations=ToolAnnotations(read_only_hint=True))
-    async def tables() -> Annotated[CallToolResult, TablesResult]:
-        data = await tools.cell("tables")
+    async def tables(ctx: Context) -> Annotated[CallToolResult, TablesResult]:
+        data = await tools.cell("tables", "", ctx)
         if isinstance(data, CallToolResult):
             return data
         data.pop("kind", None)
