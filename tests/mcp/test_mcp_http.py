@@ -183,6 +183,20 @@ async def test_an_idle_session_is_closed_with_its_kernel(tmp_path):
                 assert r.is_error and texts(r)[0] == "NameError: name 'x' is not defined"
 
 
+async def test_a_stateless_client_can_list_but_not_run_code(tmp_path):
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared.exceptions import MCPError
+
+    data = tmp_path / "sessions"
+    with http_server(data) as url:
+        async with Client(streamable_http_client(url), mode="2026-07-28") as c:
+            assert len((await c.list_tools()).tools) == 6
+            with pytest.raises(MCPError, match="no MCP session: this server binds a kernel"):
+                await c.call_tool("run_python", {"code": "1"})
+    assert session_dirs(data) == []
+
+
 def test_port_in_use_is_reported(tmp_path):
     import socket
 
