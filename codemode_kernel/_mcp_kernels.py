@@ -24,7 +24,7 @@ from pathlib import Path
 from ._client import CodeModeSession
 from .errors import CodeModeError
 
-__all__ = ["KernelPool", "SessionLimitError"]
+__all__ = ["KernelPool", "SessionExpiredError", "SessionLimitError"]
 
 #: Full-size images kept per session for ``codemode://outputs/{id}`` (oldest dropped first).
 MAX_OUTPUTS = 64
@@ -32,6 +32,10 @@ MAX_OUTPUTS = 64
 
 class SessionLimitError(CodeModeError):
     """The server already runs ``--max-sessions`` kernels."""
+
+
+class SessionExpiredError(CodeModeError):
+    """The connection's kernel was shut down for being idle; the next call starts afresh."""
 
 
 @dataclasses.dataclass
@@ -65,6 +69,7 @@ class KernelPool:
         self._slots: dict[str, _Slot] = {}
         self._lock = threading.Lock()
         self._live = 0  # kernels running or starting
+        self._expired: dict[str, str] = {}  # key -> why its kernel was shut down
 
     # -- which slot -------------------------------------------------------------
 
@@ -116,8 +121,13 @@ class KernelPool:
     def session(self, key: str) -> CodeModeSession:
         """The kernel of ``key``, started now if it has none (or its kernel died).
 
-        Raises :class:`SessionLimitError` past ``max_sessions`` live kernels.
+        Raises :class:`SessionLimitError` past ``max_sessions`` live kernels, and
+        :class:`SessionExpiredError` once after :meth:`expire` shut it down.
         """
+        with self._lock:
+            why = self._expired.pop(key, None)
+        if why is not None:
+            raise SessionExpiredError(why)
         slot = self._slot(key)
         with slot.lock:
             slot.last_used = time.monotonic()
@@ -155,6 +165,7 @@ class KernelPool:
     def release(self, key: str) -> None:
         """``key``'s connection ended: shut its kernel down unless others still use it."""
         with self._lock:
+            self._expired.pop(key, None)
             sk = self._slot_key(key)
             slot = self._slots.get(sk)
             if slot is None:
@@ -165,6 +176,17 @@ class KernelPool:
             del self._slots[sk]
         with slot.lock:
             self._stop(slot)
+
+    def expire(self, key: str, idle_s: float) -> None:
+        """Shut ``key``'s kernel down for being idle; its next call is told so, once."""
+        sid = self.session_id(key)
+        policy = "its data is kept" if self.pinned else "its data was deleted"
+        self.release(key)
+        with self._lock:
+            self._expired[key] = (
+                f"session {sid} was idle for more than {idle_s:g} s (--idle-ttl): its kernel"
+                f" was shut down and {policy}. The next call starts a new session"
+            )
 
     def reset(self, key: str) -> str:
         """Delete ``key``'s session database and start a fresh kernel; return the session id."""

@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from . import __version__
 from ._client import Execution
 from ._mcp_cell import MIME as CELL_MIME
-from ._mcp_kernels import KernelPool, SessionLimitError
+from ._mcp_kernels import KernelPool, SessionExpiredError, SessionLimitError
 from ._mcp_results import cap, execution_blocks, text_table
 from ._mcp_texts import DESCRIBE, INTERRUPT, RESET, RUN_PYTHON, SQL, TABLES
 
@@ -176,8 +176,8 @@ class _Tools:
         limit = clamp_timeout(timeout, self.cfg.cell_timeout, self.cfg.max_timeout)
         try:
             session = await anyio.to_thread.run_sync(self.pool.session, key)
-        except SessionLimitError as exc:
-            return _error(f"SessionLimitError: {exc}")
+        except (SessionLimitError, SessionExpiredError) as exc:
+            return _error(f"{type(exc).__name__}: {exc}")
         except Exception as exc:
             return _error(f"KernelStartError: the Code Mode kernel did not start: {exc}")
         start = time.monotonic()
@@ -457,8 +457,12 @@ def build_server(
 
 
 async def _reap(pool: KernelPool, ttl: float) -> None:
-    """Shut down kernels idle for ``ttl`` s whose connection did not end cleanly."""
+    """Shut down kernels idle for ``ttl`` s.
+
+    The SDK closes an HTTP session idle for the same time, but not while the
+    client holds its GET stream open; such a client's next call is told.
+    """
     while True:
         await anyio.sleep(max(1.0, min(ttl / 4, 60.0)))
         for key in pool.idle(ttl):
-            await anyio.to_thread.run_sync(pool.release, key)
+            await anyio.to_thread.run_sync(pool.expire, key, ttl)
