@@ -117,6 +117,8 @@ def _validate(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
     for name in ("max_output", "max_sessions", "image_width"):
         if getattr(a, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0 < a.port < 65536:
+        p.error(f"--port must be between 1 and 65535, got {a.port}")
     if a.session is not None and not a.session.strip():
         p.error("--session needs a non-empty name")
     if a.http and not is_loopback(a.host) and not a.token:

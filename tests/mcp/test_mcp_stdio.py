@@ -104,6 +104,8 @@ def test_bad_options_are_usage_errors(tmp_path):
         (["--http", "--host", "0.0.0.0"], "--host 0.0.0.0 is reachable from other machines"),
         (["--max-sessions", "0"], "--max-sessions must be at least 1"),
         (["--max-timeout", "-1"], "--max-timeout must be a positive number of seconds"),
+        (["--http", "--port", "70000"], "--port must be between 1 and 65535, got 70000"),
+        (["--session", " "], "--session needs a non-empty name"),
     ]:
         out = subprocess.run(
             [sys.executable, "-m", "codemode_kernel", "mcp", *args],
