@@ -290,3 +290,16 @@ async def test_the_tools_work_after_the_user_rebinds_helpers(conn):
         assert texts(await c.call_tool("describe", {}))[0].startswith("# Code Mode helpers")
     finally:
         await c.call_tool("run_python", {"code": "helpers = get_ipython().codemode_helpers"})
+
+
+async def test_sql_goes_through_helpers_db_and_its_log(conn):
+    c, _ = conn
+    marker = "SELECT 'logged-by-the-sql-tool' AS m"
+    assert not (await c.call_tool("sql", {"sql": marker})).is_error
+    await c.call_tool("sql", {"sql": "PRAGMA table_info(w)"})
+    code = "print([(r.kind, r.sql) for r in helpers.db.logs(2).itertuples()])"
+    log = texts(await c.call_tool("run_python", {"code": code}))[0]
+    assert log == f"[('exec', 'PRAGMA table_info(w)'), ('query', \"{marker}\")]\n"
+    code = "print(helpers.db.logs(1)['error'].iloc[0])"
+    error = texts(await c.call_tool("run_python", {"code": code}))[0]
+    assert error.startswith("SQLBlockedError: PRAGMA is not allowed")
