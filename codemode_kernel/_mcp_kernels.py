@@ -95,8 +95,9 @@ class KernelPool:
     def _start(self, slot: _Slot) -> CodeModeSession:
         with self._lock:
             if self._live >= self.max_sessions:
+                n = self._live
                 raise SessionLimitError(
-                    f"this MCP server already runs {self._live} Code Mode kernels, its limit"
+                    f"this MCP server already runs {n} Code Mode kernel{'s' * (n != 1)}, its limit"
                     f" (--max-sessions {self.max_sessions}). Close another MCP session (or"
                     " wait for an idle one to expire), or restart the server with a higher"
                     " --max-sessions"

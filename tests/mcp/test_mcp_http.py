@@ -79,7 +79,7 @@ async def test_the_kernel_cap_gives_a_clear_error_and_frees_up(tmp_path):
                 r = await b.call_tool("run_python", {"code": "1"})
                 assert r.is_error
                 assert texts(r)[0].startswith(
-                    "SessionLimitError: this MCP server already runs 1 Code Mode kernels,"
+                    "SessionLimitError: this MCP server already runs 1 Code Mode kernel,"
                     " its limit (--max-sessions 1)."
                 )
                 r = await b.call_tool("sql", {"sql": "SELECT 1"})
