@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--http", action="store_true", help="serve Streamable HTTP instead of stdio")
     p.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"HTTP port ({DEFAULT_PORT})")
+    p.add_argument(
+        "--port", metavar="PORT", type=int, default=DEFAULT_PORT, help=f"HTTP port ({DEFAULT_PORT})"
+    )
     p.add_argument(
         "--session",
         metavar="NAME",
@@ -52,38 +54,53 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--cell-timeout",
+        metavar="S",
         type=float,
         default=default_timeout,
         help=f"seconds a call runs when it asks for none (default {default_timeout:g},"
         " CODEMODE_CELL_TIMEOUT)",
     )
     p.add_argument(
-        "--max-timeout", type=float, default=3600.0, help="ceiling of any call's timeout (3600)"
+        "--max-timeout",
+        metavar="S",
+        type=float,
+        default=3600.0,
+        help="ceiling of any call's timeout (3600)",
     )
     p.add_argument(
         "--max-output",
+        metavar="N",
         type=int,
         default=50_000,
         help="characters of text in one tool result (50,000); more is cut with a marker",
     )
-    p.add_argument("--max-sessions", type=int, default=8, help="live kernels at most (8)")
     p.add_argument(
-        "--image-width", type=int, default=800, help="images in results are at most this wide"
+        "--max-sessions", metavar="N", type=int, default=8, help="live kernels at most (8)"
+    )
+    p.add_argument(
+        "--image-width",
+        metavar="PX",
+        type=int,
+        default=800,
+        help="images in results are at most this wide (800)",
     )
     p.add_argument(
         "--progress-interval",
+        metavar="S",
         type=float,
         default=5.0,
         help="seconds between progress notifications of a running call (5)",
     )
     p.add_argument(
         "--idle-ttl",
+        metavar="S",
         type=float,
         default=1800.0,
         help="HTTP: an MCP session (and its kernel) idle this long is closed (1800 s)",
     )
     p.add_argument(
         "--token",
+        metavar="TOKEN",
         default=os.environ.get("CODEMODE_MCP_TOKEN"),
         help="HTTP: require 'Authorization: Bearer TOKEN' (or set CODEMODE_MCP_TOKEN);"
         " required when --host is not loopback",
