@@ -172,3 +172,24 @@ async def test_a_dead_kernel_is_reported_and_replaced_keeping_the_database(tmp_p
 async def test_progress_notifications_arrive_during_a_long_cell(tmp_path):
     async with stdio_client(tmp_path / "sessions", "--progress-interval", "1") as c:
         await check_progress(c)
+
+
+async def test_a_client_configured_from_print_config_works(tmp_path):
+    from mcp import Client, StdioServerParameters
+
+    data = tmp_path / "sessions"
+    out = subprocess.run(
+        [sys.executable, "-m", "codemode_kernel", "mcp", "--print-config"],
+        env=server_env(data),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    entry = json.loads(out.stdout)["mcpServers"]["codemode"]
+    # What a client does with the entry: its env on top of a plain environment.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env |= {"CODEMODE_DATA_DIR": str(data), **entry.get("env", {})}
+    params = StdioServerParameters(command=entry["command"], args=entry["args"], env=env)
+    async with Client(params) as c:
+        r = await c.call_tool("sql", {"sql": "SELECT 40 + 2 AS answer"})
+        assert r.structured_content["rows"] == [[42]]
