@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from mcp.shared.exceptions import MCPError
 from mcp_support import (
     ROOT,
     check_progress,
@@ -42,6 +43,16 @@ async def test_a_second_connection_sees_none_of_the_first_ones_tables(tmp_path):
         r = await b.call_tool("run_python", {"code": "secret"})
         assert facts(r)["ename"] == "NameError"
         assert len(session_dirs(data)) == 2
+        # Full-size outputs belong to the session that made them.
+        chart = (
+            "import matplotlib.pyplot as plt\n"
+            "plt.figure(figsize=(16, 2), dpi=100); plt.plot([1, 2]); plt.show()"
+        )
+        r = await a.call_tool("run_python", {"code": chart})
+        (link,) = [blk for blk in r.content if blk.type == "resource_link"]
+        assert (await a.read_resource(str(link.uri))).contents[0].blob
+        with pytest.raises(MCPError, match=r"no output '[0-9a-f]+' in this session"):
+            await b.read_resource(str(link.uri))
 
 
 @pytest.mark.slow

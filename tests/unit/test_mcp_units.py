@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codemode_kernel._client import QUERY_MIME, Execution, ExecutionError
-from codemode_kernel._mcp_cli import is_loopback
+from codemode_kernel._mcp_cli import _parser, config_snippet, is_loopback
 from codemode_kernel._mcp_results import cap, downscale, execution_blocks, text_table
 from codemode_kernel._mcp_server import clamp_timeout
 
@@ -204,3 +204,16 @@ def test_sql_result_rows_equal_sqlite3_rows(tmp_path_factory, rows):
     finally:
         db.close()
         session.release()
+
+
+def test_print_config_for_http_points_at_the_url_with_the_token():
+    argv = ["--http", "--host", "0.0.0.0", "--port", "9000", "--token", "t0k"]
+    entry = config_snippet(_parser().parse_args(argv), argv)["mcpServers"]["codemode"]
+    assert entry == {
+        "type": "http",
+        "url": "http://127.0.0.1:9000/mcp",
+        "headers": {"Authorization": "Bearer t0k"},
+    }
+    argv = ["--http", "--host", "::1"]
+    entry = config_snippet(_parser().parse_args(argv), argv)["mcpServers"]["codemode"]
+    assert entry == {"type": "http", "url": "http://[::1]:8765/mcp"}
