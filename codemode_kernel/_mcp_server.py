@@ -21,14 +21,23 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.shared.exceptions import MCPError
 from mcp_types import METHOD_NOT_FOUND, CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from . import __version__
 from ._client import Execution
 from ._mcp_cell import MIME as CELL_MIME
 from ._mcp_kernels import KernelPool, SessionExpiredError, SessionLimitError
 from ._mcp_results import cap, execution_blocks, text_table
-from ._mcp_texts import DESCRIBE, INTERRUPT, RESET, RUN_PYTHON, SQL, TABLES
+from ._mcp_texts import (
+    DESCRIBE,
+    INTERRUPT,
+    RESET,
+    RUN_PYTHON,
+    SQL,
+    TABLES,
+    SqlResult,
+    TablesResult,
+)
 
 __all__ = ["ServerConfig", "build_server", "clamp_timeout"]
 
@@ -60,42 +69,6 @@ def clamp_timeout(requested: float | None, default: float, maximum: float) -> fl
     if not t or t <= 0:
         t = maximum
     return min(t, maximum)
-
-
-class SqlResult(BaseModel):
-    """``structuredContent`` of the ``sql`` tool."""
-
-    columns: list[str] = Field(description="Column names, in order.")
-    rows: list[list[Any]] = Field(description="Rows as arrays of JSON values, in column order.")
-    row_count: int = Field(description="Number of rows in `rows`.")
-    truncated: bool = Field(
-        description="True when the query had more rows than returned (raise `limit`, or"
-        " aggregate/filter in SQL)."
-    )
-    elapsed_ms: float | None = Field(None, description="Time SQLite spent, in milliseconds.")
-    rows_affected: int | None = Field(None, description="Rows changed (statements without rows).")
-    last_row_id: int | None = Field(None, description="rowid of the last INSERT, if any.")
-    statements: int | None = Field(None, description="Statements run (a script runs several).")
-
-
-class Column(BaseModel):
-    name: str
-    type: str
-    notnull: bool
-    pk: int
-
-
-class Table(BaseModel):
-    name: str
-    row_count: int | None
-    columns: list[Column]
-
-
-class TablesResult(BaseModel):
-    """``structuredContent`` of the ``tables`` tool."""
-
-    session_id: str
-    tables: list[Table]
 
 
 def _error(text: str) -> CallToolResult:

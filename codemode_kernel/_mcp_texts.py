@@ -1,4 +1,8 @@
-"""The LLM-facing descriptions of the MCP tools (what a model reads in tools/list)."""
+"""What a model reads in tools/list: the tools' descriptions and output schemas."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field
 
 RUN_PYTHON = """\
 Run Python code in this conversation's Code Mode kernel (IPython; variables persist between
@@ -48,3 +52,39 @@ INTERRUPT = """\
 Interrupt the code running in this session's kernel (like Jupyter's Interrupt button). The
 running run_python/sql call then returns KeyboardInterrupt; the kernel, its variables and
 the database stay."""
+
+
+class SqlResult(BaseModel):
+    """``structuredContent`` of the ``sql`` tool."""
+
+    columns: list[str] = Field(description="Column names, in order.")
+    rows: list[list[Any]] = Field(description="Rows as arrays of JSON values, in column order.")
+    row_count: int = Field(description="Number of rows in `rows`.")
+    truncated: bool = Field(
+        description="True when the query had more rows than returned (raise `limit`, or"
+        " aggregate/filter in SQL)."
+    )
+    elapsed_ms: float | None = Field(None, description="Time SQLite spent, in milliseconds.")
+    rows_affected: int | None = Field(None, description="Rows changed (statements without rows).")
+    last_row_id: int | None = Field(None, description="rowid of the last INSERT, if any.")
+    statements: int | None = Field(None, description="Statements run (a script runs several).")
+
+
+class Column(BaseModel):
+    name: str
+    type: str
+    notnull: bool
+    pk: int
+
+
+class Table(BaseModel):
+    name: str
+    row_count: int | None
+    columns: list[Column]
+
+
+class TablesResult(BaseModel):
+    """``structuredContent`` of the ``tables`` tool."""
+
+    session_id: str
+    tables: list[Table]
