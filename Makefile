@@ -29,7 +29,8 @@ browser-deps:
 demo: setup
 	$(PY) -m tools.demo notebooks/quickstart.ipynb
 
-# Everything: tests/unit, tests/kernel (real kernels), tests/reliability, tests/browser.
+# Everything: tests/unit, tests/kernel (real kernels), tests/mcp (real MCP servers),
+# tests/reliability, tests/browser.
 test: setup browser-deps
 	$(PY) -m pytest -q
 

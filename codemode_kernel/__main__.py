@@ -1,6 +1,6 @@
 """``python -m codemode_kernel``: launch the kernel, or run a subcommand.
 
-Subcommands: ``install``, ``sessions``, ``run``. Anything else (``-f
+Subcommands: ``install``, ``sessions``, ``run``, ``mcp``. Anything else (``-f
 connection_file``) starts the kernel, as a kernelspec's argv does.
 """
 
@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
         from ._run_cli import main as run_main
 
         return run_main(argv[1:])
+    if command == "mcp":
+        from ._mcp_cli import main as mcp_main
+
+        return mcp_main(argv[1:])
     from ipykernel.kernelapp import IPKernelApp
 
     from ._kernel import CodeModeKernel

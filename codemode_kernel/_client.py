@@ -132,6 +132,9 @@ class CodeModeSession:
     Leaving the ``with`` block (or ``close()``) shuts the kernel down under
     the lifecycle rules (the ``delete`` policy removes the session's data).
     ``output_limit`` caps the characters of stdout+stderr kept per run.
+    ``launch_kwargs`` go to ``KernelManager.start_kernel`` (for example
+    ``stdout=subprocess.DEVNULL``, so that output written to the kernel's file
+    descriptor 1 cannot reach a protocol spoken on this process's stdout).
     """
 
     def __init__(
@@ -144,6 +147,7 @@ class CodeModeSession:
         kernel_name: str = "codemode",
         output_limit: int = 100_000,
         startup_timeout: float = 60.0,
+        launch_kwargs: dict[str, Any] | None = None,
     ) -> None:
         import jupyter_client
 
@@ -162,7 +166,7 @@ class CodeModeSession:
         self.output_limit = output_limit
         self._lock = threading.RLock()
         self.km = jupyter_client.KernelManager(kernel_name=kernel_name)
-        self.km.start_kernel(env=merged)
+        self.km.start_kernel(env=merged, **(launch_kwargs or {}))
         self.kc = self.km.client()
         self.kc.start_channels()
         try:

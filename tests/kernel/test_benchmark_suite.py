@@ -20,6 +20,8 @@ MEASURES = (
     "cell timeout overshoot",
     "query timeout overshoot",
     "idle session dirs",
+    "MCP `run_python` round trip",
+    "MCP `sql` round trip",
 )
 
 
