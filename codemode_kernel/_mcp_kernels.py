@@ -57,12 +57,14 @@ class KernelPool:
         *,
         max_sessions: int = 8,
         cell_timeout: float | None = None,
+        max_timeout: float | None = None,
         output_limit: int = 100_000,
         pinned: str | None = None,
         data_dir: str | os.PathLike | None = None,
     ) -> None:
         self.max_sessions = max_sessions
         self.cell_timeout = cell_timeout
+        self.max_timeout = max_timeout
         self.output_limit = output_limit
         self.pinned = pinned
         self.data_dir = data_dir
@@ -104,12 +106,20 @@ class KernelPool:
                 )
             self._live += 1
         env = {"CODEMODE_ON_SHUTDOWN": "keep" if self.pinned else "delete"}
+        if self.max_timeout:
+            # The operator's --max-timeout is the kernel's ceiling too, so code
+            # run by run_python (%timeout 0, %%timeout N) cannot lift it.
+            env["CODEMODE_CELL_TIMEOUT_MAX"] = str(self.max_timeout)
         try:
             # The kernel's own stdout is not ours: over stdio it is the protocol.
             return CodeModeSession(
                 slot.session_id,
                 data_dir=self.data_dir,
-                cell_timeout=self.cell_timeout,
+                cell_timeout=(
+                    min(self.cell_timeout, self.max_timeout)
+                    if self.cell_timeout and self.max_timeout
+                    else self.cell_timeout
+                ),
                 env=env,
                 output_limit=self.output_limit,
                 launch_kwargs={"stdout": subprocess.DEVNULL, "stdin": subprocess.DEVNULL},

@@ -233,6 +233,7 @@ def build_server(
     pool = KernelPool(
         max_sessions=cfg.max_sessions,
         cell_timeout=cfg.cell_timeout,
+        max_timeout=cfg.max_timeout,
         output_limit=cfg.max_output,
         pinned=cfg.session,
     )
