@@ -13,7 +13,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._guard import check_identifier, classify
+from ._guard import classify
+from ._identifiers import check_identifier, identifier
 from .db._connection import LIMITS
 
 __all__ = [
@@ -59,7 +60,7 @@ def sqlglot_exp():
 
 def ident_node(name: str, what: str = "column name"):
     check_identifier(name, what)
-    return sqlglot_exp().to_identifier(name, quoted=True)
+    return identifier(name)
 
 
 def column_node(name: str, table: str | None = None):
