@@ -28,6 +28,7 @@ __all__ = [
     "PAYLOAD_MAX_VALUE_CHARS",
     "QueryJSONFormatter",
     "footer",
+    "json_value",
     "payload",
     "query_meta",
     "register",
@@ -88,7 +89,7 @@ def _cut(text: str) -> str:
     return text[: PAYLOAD_MAX_VALUE_CHARS - 1] + "…"
 
 
-def _json_value(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     """One cell as a JSON value: NaN/NaT/NA → null, datetimes ISO, bytes base64."""
     if value is None or isinstance(value, bool | int | str):
         return _cut(value) if isinstance(value, str) else value
@@ -101,12 +102,12 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
-        return _json_value(float(value))
+        return json_value(float(value))
     item = getattr(value, "item", None)  # numpy / pandas scalars
     if callable(item) and type(value).__module__.split(".")[0] in ("numpy", "pandas"):
         with_item = item()
         if with_item is not value:
-            return _json_value(with_item)
+            return json_value(with_item)
     iso = getattr(value, "isoformat", None)
     if callable(iso):
         return iso()
@@ -200,7 +201,7 @@ def payload(df: Any) -> dict | None:
     rows: list[dict] = []
     size = 2  # the brackets of the array
     for tup in df.head(PAYLOAD_MAX_ROWS).itertuples(index=False, name=None):
-        record = {k: _json_value(v) for k, v in zip(keys, tup, strict=True)}
+        record = {k: json_value(v) for k, v in zip(keys, tup, strict=True)}
         size += len(json.dumps(record, ensure_ascii=False).encode()) + 1
         if size > PAYLOAD_MAX_BYTES:
             break

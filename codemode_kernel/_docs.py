@@ -14,6 +14,9 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ._policy import ALLOWED, REFUSED
+from ._units import duration
+
 if TYPE_CHECKING:
     from ._settings import Settings
     from ._store import Session
@@ -23,7 +26,9 @@ __all__ = ["Markdown", "docs"]
 
 #: Public Database methods that are plumbing rather than analysis API.
 _DB_SKIP = frozenset({"close", "interrupt"})
-_SCHEMA_BUDGET = 2_400  # characters for the table list; the rest is ~5,600
+_SCHEMA_BUDGET = 2_400  # characters for the table list at most
+#: The most characters ``docs()`` returns (it is read into an LLM's context).
+TOTAL_BUDGET = 8_000
 
 
 class Described(Protocol):
@@ -101,7 +106,8 @@ def _api(helpers: Described) -> list[str]:
     from . import sql
     from .db import Database
 
-    db_names = [n for n in vars(Database) if not n.startswith("_") and n not in _DB_SKIP]
+    members = list(dict.fromkeys(n for c in Database.__mro__[:-1] for n in vars(c)))
+    db_names = [n for n in members if not n.startswith("_") and n not in _DB_SKIP]
     lines = ["## helpers.db"]
     for fn in _public_functions(Database, db_names):
         lines.append(f"- `{_signature(fn)}`: {_summary(fn)}")
@@ -120,18 +126,13 @@ def _api(helpers: Described) -> list[str]:
             line += f" E.g. `{example}`"
         lines.append(line)
     aliases = [n for n in sql.__all__ if getattr(sql, n).__name__ != n]
-    aliases += [n for n in vars(Database) if n[:1].islower() and any(c.isupper() for c in n)]
+    aliases += [n for n in members if n[:1].islower() and any(c.isupper() for c in n)]
     lines.append(f"- camelCase aliases: {', '.join(sorted(aliases))}.")
     return lines
 
 
 def _seconds(value: float) -> str:
-    if value == 0:
-        return "off"
-    for unit, size in (("h", 3600), ("min", 60)):
-        if value >= size and value % size == 0:
-            return f"{value / size:g} {unit}"
-    return f"{value:g} s"
+    return "off" if value == 0 else duration(value)
 
 
 def _limits(helpers: Described) -> list[str]:
@@ -142,9 +143,7 @@ def _limits(helpers: Described) -> list[str]:
         f" · query_timeout {_seconds(s.query_timeout)} · cell_timeout {_seconds(s.cell_timeout)}"
         f" · database quota (max_db_mb) {s.max_db_mb:,g} MB"
         f" · session_ttl {_seconds(s.session_ttl)} idle.",
-        "Allowed SQL: SELECT/WITH/VALUES, INSERT (UPSERT, RETURNING), UPDATE, DELETE,"
-        " CREATE/DROP TABLE, CREATE/DROP INDEX, ALTER TABLE. Refused: PRAGMA (use"
-        " `helpers.db.schema()`), ATTACH, BEGIN/COMMIT, triggers, views, virtual tables."
+        f"Allowed SQL: {ALLOWED}. Refused: {REFUSED}."
         " Each call is one transaction. Bind values with `?` or `:name`.",
     ]
 
@@ -192,9 +191,10 @@ def docs(
     """Markdown describing ``helpers``, the session's tables and the limits in force.
 
     ``schema_chars`` bounds the table list and ``max_columns`` the columns
-    shown per table; what is cut is said so.
+    shown per table; what is cut is said so. The whole text stays under
+    ``TOTAL_BUDGET`` characters: the table list gets what the rest leaves.
     """
-    parts = [
+    head = [
         "# Code Mode helpers",
         f"Session `{helpers.session.id}`: a private SQLite {sqlite3.sqlite_version} database"
         " that lives as long as the session. Keep large data in it and query what you need"
@@ -202,11 +202,16 @@ def docs(
         "",
         *_limits(helpers),
         "",
-        *_tables(helpers.db, max_columns=max_columns, budget=schema_chars),
+    ]
+    tail = [
         "",
         *_api(helpers),
         "",
         "Errors: `helpers.errors` (each a `CodeModeError`, e.g. SQLBlockedError); SQLite's"
         " own errors (no such table, constraint failed) stay `sqlite3` exceptions.",
     ]
-    return Markdown("\n".join(parts) + "\n")
+    # 300: the table list's heading and its "more tables not shown" line.
+    left = TOTAL_BUDGET - len("\n".join(head + tail)) - 300
+    budget = max(min(schema_chars, left), 400)
+    tables = _tables(helpers.db, max_columns=max_columns, budget=budget)
+    return Markdown("\n".join([*head, *tables, *tail]) + "\n")

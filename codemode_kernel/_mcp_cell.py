@@ -74,9 +74,9 @@ def sql_result(helpers: Any, args: dict) -> dict:
     rows' JSON text). Returns ``{"kind": "sql", "columns", "rows" (lists),
     "row_count", "truncated", "elapsed_ms"}`` plus ``rows_affected``,
     ``last_row_id`` and ``statements`` for statements that return no rows.
-    Values are JSON as in the query payload (``_display._json_value``).
+    Values are JSON as in the query payload (``_display.json_value``).
     """
-    from ._display import _json_value
+    from ._display import json_value
     from ._guard import classify
 
     text, params = args["sql"], args.get("params")
@@ -90,7 +90,7 @@ def sql_result(helpers: Any, args: dict) -> dict:
     if len(stmts) == 1 and stmts[0].returns_rows:
         df = helpers.db.query(text, params, limit=limit)
         meta = df.attrs.get("codemode", {})
-        raw = [[_json_value(v) for v in row] for row in df.itertuples(index=False, name=None)]
+        raw = [[json_value(v) for v in row] for row in df.itertuples(index=False, name=None)]
         rows, cut = _rows_that_fit(raw, int(args["max_chars"]))
         return {
             "kind": "sql",
@@ -106,7 +106,7 @@ def sql_result(helpers: Any, args: dict) -> dict:
         last = results[-1]
         if hasattr(last, "attrs"):
             meta = last.attrs.get("codemode", {})
-            raw = [[_json_value(v) for v in r] for r in last.itertuples(index=False, name=None)]
+            raw = [[json_value(v) for v in r] for r in last.itertuples(index=False, name=None)]
             rows, cut = _rows_that_fit(raw, int(args["max_chars"]))
             return {
                 "kind": "sql",

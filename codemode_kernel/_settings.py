@@ -18,10 +18,12 @@ from .errors import CeilingError
 
 __all__ = [
     "CEILING_OF",
+    "DEFAULTS",
     "SETTINGS",
     "Setting",
     "Settings",
     "default_data_dir",
+    "markdown_table",
     "parse_overrides",
     "resolve_settings",
 ]
@@ -83,11 +85,12 @@ def _text(raw: Any) -> str | None:
 class Setting:
     """One row of the configuration table."""
 
-    name: str
-    env: str
+    name: str  #: the ``Settings`` field and the ``CodeModeKernel`` traitlet
+    env: str  #: the environment variable, which wins over the traitlet
     default: Any
-    parse: Callable[[Any], Any]
-    help: str
+    parse: Callable[[Any], Any]  #: raw value -> value; ValueError/TypeError if bad
+    help: str  #: one sentence: the meaning, with the unit
+    choices: tuple[str, ...] = ()  #: the allowed values, for a choice
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -103,7 +106,7 @@ SETTINGS: tuple[Setting, ...] = (
         "CODEMODE_DATA_DIR",
         None,
         _path,
-        "Where session databases live; default <jupyter data dir>/codemode/sessions.",
+        "Where session databases live; default `<jupyter data dir>/codemode/sessions`.",
     ),
     Setting(
         "cell_timeout",
@@ -139,6 +142,7 @@ SETTINGS: tuple[Setting, ...] = (
         "delete",
         _choice("delete", "keep"),
         "What a real shutdown does with the session database: delete or keep (for the TTL).",
+        ("delete", "keep"),
     ),
     Setting(
         "max_db_mb",
@@ -153,8 +157,8 @@ SETTINGS: tuple[Setting, ...] = (
             f"{env}_MAX",
             None,
             _optional(parse),
-            f"Ceiling of {limit}: set_limits()/%timeout may raise it this far and no further."
-            f" Default: {env} itself when the operator sets it, else no ceiling.",
+            f"Ceiling of {limit}: `set_limits()`/`%timeout` may raise it this far and no"
+            f" further. Default: `{env}` itself when the operator sets it, else none.",
         )
         for limit, env, parse in (
             ("cell_timeout", "CODEMODE_CELL_TIMEOUT", _number(float, 0, allow_zero=False)),
@@ -181,24 +185,28 @@ def _plain(value: float) -> str:
 #: The limits a session may change at run time, each capped by its ``<name>_max``.
 CEILING_OF = ("cell_timeout", "query_timeout", "max_rows", "max_db_mb")
 
+#: Each setting's default, by name.
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """The resolved settings of one kernel (see ``SETTINGS`` for the meaning)."""
+    """The resolved settings of one kernel: one field per row of ``SETTINGS``
+    (meaning, unit and default are there)."""
 
-    session_id: str | None = None
-    data_dir: Path | None = None
-    cell_timeout: float = 300.0
-    query_timeout: float = 30.0
-    max_rows: int = 10_000
-    session_ttl: float = 86_400.0
-    on_shutdown: str = "delete"
-    max_db_mb: float = 1024.0
-    cell_timeout_max: float | None = None
-    query_timeout_max: float | None = None
-    max_rows_max: int | None = None
-    max_db_mb_max: float | None = None
-    max_result_mb: float = 256.0
+    session_id: str | None = DEFAULTS["session_id"]
+    data_dir: Path | None = DEFAULTS["data_dir"]
+    cell_timeout: float = DEFAULTS["cell_timeout"]
+    query_timeout: float = DEFAULTS["query_timeout"]
+    max_rows: int = DEFAULTS["max_rows"]
+    session_ttl: float = DEFAULTS["session_ttl"]
+    on_shutdown: str = DEFAULTS["on_shutdown"]
+    max_db_mb: float = DEFAULTS["max_db_mb"]
+    cell_timeout_max: float | None = DEFAULTS["cell_timeout_max"]
+    query_timeout_max: float | None = DEFAULTS["query_timeout_max"]
+    max_rows_max: int | None = DEFAULTS["max_rows_max"]
+    max_db_mb_max: float | None = DEFAULTS["max_db_mb_max"]
+    max_result_mb: float = DEFAULTS["max_result_mb"]
 
     def ceiling(self, name: str) -> float | None:
         """The ceiling of the limit ``name`` (``None``: none)."""
@@ -247,6 +255,8 @@ def resolve_settings(
 
     Returns the settings and a list of human-readable warnings, one per bad
     value; a bad value falls back to the configured value, else the default.
+    ``configured`` holds only what was configured: a limit the operator set
+    is also its ceiling (see ``CEILING_OF``).
     """
     configured = configured or {}
     env = os.environ if env is None else env
@@ -272,12 +282,19 @@ def resolve_settings(
         values[s.name] = value
         if s.env in env or configured.get(s.name) not in (None, ""):
             explicit.add(s.name)
+    _apply_ceilings(values, explicit, warnings)
+    return Settings(**values), warnings
+
+
+def _apply_ceilings(values: dict[str, Any], explicit: set[str], warnings: list[str]) -> None:
+    """A limit the operator set is also its ceiling, unless a ``<name>_max`` says
+    otherwise ("none": no ceiling); a limit above its ceiling is lowered to it."""
     for name in CEILING_OF:
         top = f"{name}_max"
         if values[top] is None:
-            # "none" keeps no ceiling; so does a cell_timeout of 0 (off).
+            # A cell_timeout of 0 (off) sets no ceiling.
             if name in explicit and top not in explicit and values[name] != 0:
-                values[top] = values[name]  # the operator's value is also its ceiling
+                values[top] = values[name]
         elif values[name] > values[top] or values[name] == 0:
             if name in explicit:
                 warnings.append(
@@ -285,4 +302,23 @@ def resolve_settings(
                     f" using {values[top]!r}."
                 )
             values[name] = values[top]
-    return Settings(**values), warnings
+
+
+def markdown_table() -> str:
+    """The configuration table of docs/configuration.md, made from ``SETTINGS``
+    (tests/unit/test_settings_and_store.py checks that the docs hold it)."""
+    rows = [
+        "| setting (traitlet) | environment variable | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        default = (
+            "unset"
+            if s.default is None
+            else f"`{s.default:g}`"
+            if isinstance(s.default, float)
+            else f"`{s.default}`"
+        )
+        meaning = s.help + (f" One of: {', '.join(s.choices)}." if s.choices else "")
+        rows.append(f"| `{s.name}` | `{s.env}` | {default} | {meaning} |")
+    return "\n".join(rows)

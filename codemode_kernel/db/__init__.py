@@ -20,16 +20,32 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._guard import Authorizer, ParserGuard, Statement, check_identifier
+from .._authorizer import Authorizer
+from .._checks import positive_int
+from .._ddl import create_table_sql
+from .._guard import ParserGuard
+from .._identifiers import check_identifier
 from .._records import adapt_params
+from .._settings import parse_overrides
+from .._statements import Statement
 from ..errors import CodeModeError
 from . import _introspect as introspect
 from . import _state as state
+from ._batch import BatchWriter
 from ._calls import Calls
 from ._connection import LIMITS, Connection
 from ._log import SCHEMA as LOG_SCHEMA
 from ._metrics import SCHEMA as META_SCHEMA
-from ._results import ExecResult, check_limit, fetch, gc_paused, result_frame
+from ._plan import explain_plan
+from ._results import (
+    ExecResult,
+    check_limit,
+    fetch,
+    gc_paused,
+    result_frame,
+    run_each,
+    truncation_warning,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +60,7 @@ class NewColumnsWarning(UserWarning):
     """batch_insert added columns to an existing table."""
 
 
-class Database:
+class Database(state.StateMethods):
     """The session database. Reach it as ``helpers.db`` in a notebook.
 
     >>> helpers.db.create_table("trials", "id INTEGER PRIMARY KEY, phase TEXT")
@@ -97,13 +113,11 @@ class Database:
     def close(self) -> None:
         """Flush the log and close the connection (the file stays).
 
-        Raises CodeModeError when called from inside a running call (from
-        batch_insert's record generator): that call then fails and rolls
-        back whole, rather than keeping the rows written before the close.
+        CodeModeError from inside a running call (batch_insert's records):
+        that call then rolls back whole instead of keeping what it wrote.
         """
         with self.connection.lock:
-            # Holding the lock, a running call can only be this thread's own.
-            if self._calls.depth:
+            if self._calls.depth:  # holding the lock: a call of this thread
                 raise CodeModeError(
                     "helpers.db.close() was called while a helpers.db call was running (from"
                     " inside batch_insert's records?); that call is rolled back. Close the"
@@ -136,22 +150,19 @@ class Database:
         (or raises) them for this session, e.g. to give an agent a tighter
         budget. The size quota applies at once, also to an open database.
         A limit may be raised up to its ceiling (``CODEMODE_<LIMIT>_MAX``,
-        which defaults to the operator's own ``CODEMODE_<LIMIT>``) and no
-        further: CeilingError names it. Every change, and every refusal, is
-        an entry of :meth:`logs` (kind ``set_limits``).
+        by default the operator's own ``CODEMODE_<LIMIT>``) and no further:
+        CeilingError names it. Each change and refusal is logged (kind ``set_limits``).
 
         >>> helpers.db.set_limits(query_timeout=5, max_rows=1000)
         {'max_rows': 1000, 'query_timeout': 5.0, 'max_db_mb': 1024.0}
         """
-        from .._settings import parse_overrides
-
         asked = {"max_rows": max_rows, "query_timeout": query_timeout, "max_db_mb": max_db_mb}
         text = "set_limits(" + ", ".join(f"{k}={v!r}" for k, v in asked.items() if v is not None)
         try:
             changes = parse_overrides(**asked)
             for name, value in changes.items():
                 self.settings.check_ceiling(name, value)
-        except ValueError as exc:  # CeilingError included: logged, then raised
+        except ValueError as exc:  # CeilingError included
             raise self._calls.refused("set_limits", text + ")", exc) from None
         if changes:
             self.log_event("set_limits", text + ")")
@@ -165,8 +176,6 @@ class Database:
     def log_event(self, kind: str, text: str, error: BaseException | None = None) -> None:
         """Add an entry to the execution log that is not a SQL call (a limit changed)."""
         self._calls.record(kind, text, 0, 0.0, error)
-
-    # -- the execution core ------------------------------------------------
 
     def _classify(self, sql: object) -> tuple[Statement, ...]:
         return self.guard.statements(
@@ -219,46 +228,26 @@ class Database:
             ):
                 before = self.conn.total_changes
                 cur = self.connection.execute(stmt.text, bound)
-                rows, columns, truncated, cut = fetch(cur, row_limit, self._max_result_bytes())
+                rows, columns, truncated, cut = fetch(cur, row_limit, self._max_result_bytes)
                 call.rows = len(rows)
-                if write:
-                    # RETURNING applies every change at its first step; SQLite
-                    # counts them once the statement is reset, even if rows were cut.
-                    self._metrics.add("rows_written", self.conn.total_changes - before)
-                # Warned inside the call, before COMMIT: under
-                # warnings.simplefilter("error") the warning fails the call and
-                # its writes roll back, instead of raising after they were kept.
-                if cut or (truncated and limit is None):
-                    self._warn_truncated(row_limit, len(rows), cut)
+                # RETURNING applies every change at its first step; SQLite
+                # counts them once the statement is reset, even if rows were cut.
+                call.written = self.conn.total_changes - before
+                call.statements = 1
+                # Before COMMIT: under warnings.simplefilter("error") the call
+                # then fails whole, instead of raising after its writes were kept.
+                if cut or (truncated and limit is None):  # not for an explicit limit
+                    warnings.warn(
+                        truncation_warning(row_limit, len(rows) if cut else None), stacklevel=2
+                    )
             elapsed = (time.perf_counter() - start) * 1000
-            df = self._frame(rows, columns, sql, truncated, row_limit, elapsed)
+            df = result_frame(rows, columns, sql, truncated, row_limit, elapsed, self._metrics)
             del rows
-        self._metrics.add("statements", 1)
         return df
 
+    @property
     def _max_result_bytes(self) -> float:
         return self.settings.max_result_mb * 2**20
-
-    @staticmethod
-    def _warn_truncated(row_limit: int, kept: int, by_bytes: bool) -> None:
-        if by_bytes:
-            what = (
-                f"the result is larger than max_result_mb; only the first {kept:,} rows are"
-                " in the DataFrame (truncated). Select fewer or shorter columns, or raise"
-                " max_result_mb (CODEMODE_MAX_RESULT_MB)"
-            )
-        else:
-            what = (
-                f"query returned more than {row_limit:,} rows; only the first {row_limit:,} are"
-                " in the DataFrame (truncated). Add WHERE/LIMIT, use helpers.db.browse(), or"
-                " raise max_rows (CODEMODE_MAX_ROWS)"
-            )
-        warnings.warn(what, stacklevel=3)
-
-    def _frame(self, rows: list, columns: list, sql: str, truncated: bool, limit: int, ms: float):
-        self._metrics.add("queries", 1)
-        self._metrics.add("rows_read", len(rows))
-        return result_frame(rows, columns, sql, truncated, limit, ms)
 
     def exec(self, sql: str, params: Sequence | Mapping | None = None) -> ExecResult:
         """Run one allowed statement, or a script of several (then no params).
@@ -290,10 +279,9 @@ class Database:
                 if cur.lastrowid and stmt.kind in ("INSERT", "?"):
                     last_id = cur.lastrowid
                 cur.close()
-            call.rows = affected = self.conn.total_changes - before
+            call.rows = call.written = affected = self.conn.total_changes - before
+            call.statements = len(stmts)
             ms = round((time.perf_counter() - start) * 1000, 3)
-        self._metrics.add("statements", len(stmts))
-        self._metrics.add("rows_written", affected)
         return ExecResult(affected, last_id, len(stmts), ms)
 
     def run_script(
@@ -320,29 +308,23 @@ class Database:
         write = any(s.kind != "SELECT" for s in stmts)
         # One SELECT needs no transaction of its own (as in query()).
         txn = write or len(stmts) > 1
-        out: list = []
         with self.connection.lock, self._calls.call("script", sql, txn=txn, write=write) as call:
-            for stmt, b in zip(stmts, bound, strict=True):
-                t0 = time.perf_counter()
-                before = self.conn.total_changes
-                cur = self.connection.execute(stmt.text, b)
-                last = cur.lastrowid
-                rows = fetch(cur, row_limit, self._max_result_bytes()) if cur.description else None
-                if rows is not None and rows[3]:
-                    self._warn_truncated(row_limit, len(rows[0]), True)
-                n = self.conn.total_changes - before  # counted once reset (see query)
-                out.append((stmt, rows, n, last, round((time.perf_counter() - t0) * 1000, 3)))
+            out = run_each(self.connection, stmts, bound, row_limit, self._max_result_bytes)
+            for _stmt, rows, *_ in out:
+                if rows is not None and rows[3]:  # cut at max_result_mb: before COMMIT
+                    warnings.warn(truncation_warning(row_limit, len(rows[0])), stacklevel=2)
             call.rows = sum(len(r[1][0]) for r in out if r[1] is not None)
+            call.statements = len(out)
+            call.written = sum(n for stmt, _, n, _, _ in out if stmt.kind != "SELECT")
         results: list[pd.DataFrame | ExecResult] = []
+        metrics = self._metrics
         for stmt, rows, n, last, ms in out:
-            self._metrics.add("statements", 1)
-            self._metrics.add("rows_written", n if stmt.kind != "SELECT" else 0)
             if rows is None:
                 last_id = last if stmt.kind == "INSERT" and last else None
                 results.append(ExecResult(n, last_id, 1, ms))
                 continue
-            data, columns, truncated, _cut = rows
-            results.append(self._frame(data, columns, stmt.text.strip(), truncated, row_limit, ms))
+            data, cols, cut, _by_bytes = rows
+            results.append(result_frame(data, cols, stmt.text.strip(), cut, row_limit, ms, metrics))
         return results
 
     # -- batch_insert ------------------------------------------------------
@@ -370,36 +352,23 @@ class Database:
         >>> helpers.db.batch_insert("events", ({"id": i, "v": i * 0.5} for i in range(10**4)))
         10000
         """
-        from ._batch import BatchWriter
-
         check_identifier(table, "table name")
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
-            raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
-        writer = BatchWriter(
-            self.connection,
-            self.guard,
-            lambda: self.settings.query_timeout,
-            table,
-            records,
-            chunk_size=chunk_size,
-            create=create,
-            progress=progress,
-        )
+        options = {"chunk_size": chunk_size, "create": create, "progress": progress}
+        timeout = lambda: self.settings.query_timeout  # noqa: E731 - read per chunk
+        writer = BatchWriter(self.connection, self.guard, timeout, table, records, **options)
         with (
             self.connection.lock,
             self._calls.call(
                 "batch_insert", f"batch_insert into {table}", txn=True, write=True
             ) as call,
         ):
-            call.rows = count = writer.run()
+            call.rows = call.written = count = writer.run()
+            call.statements = writer.statements
             if writer.added:  # before COMMIT: see query()
+                added = ", ".join(writer.added)
                 warnings.warn(
-                    f"batch_insert added column(s) to {table!r}: {', '.join(writer.added)}",
-                    NewColumnsWarning,
-                    stacklevel=2,
+                    f"batch_insert added column(s) to {table!r}: {added}", NewColumnsWarning, 2
                 )
-        self._metrics.add("rows_written", count)
-        self._metrics.add("statements", writer.statements)
         return count
 
     # -- schema ------------------------------------------------------------
@@ -415,8 +384,6 @@ class Database:
         >>> helpers.db.create_table("people", {"id": "INTEGER PRIMARY KEY", "name": "TEXT"})
         ExecResult(rows_affected=0, last_row_id=None, statements=1, elapsed_ms=...)
         """
-        from .._ddl import create_table_sql
-
         return self.exec(create_table_sql(name, schema, if_not_exists=if_not_exists))
 
     def tables(self) -> list[str]:
@@ -434,53 +401,16 @@ class Database:
         whole table although the query filters or joins on a column that an
         index could serve.
         """
-        from ._plan import explain_plan
-
         stmts = self._classify(sql)
         if len(stmts) != 1:
             raise ValueError(f"explain() takes one statement; this SQL has {len(stmts)}")
         return explain_plan(self.connection, stmts[0].text, self._bind(stmts[0], params))
 
-    # -- state -------------------------------------------------------------
-
-    def save_state(self, key: str, value: Any) -> None:
-        """Store a JSON value under ``key``; it survives kernel restarts."""
-        state.check_key(key)
-        text = state.encode(key, value)
-        with (
-            self.connection.lock,
-            self._calls.call("save_state", f"save_state {key!r}", txn=True, write=True) as call,
-        ):
-            state.save(self.connection, key, text)
-            call.rows = 1
-
-    def get_state(self, key: str, default: Any = None) -> Any:
-        """The value stored under ``key``, or ``default`` if there is none."""
-        state.check_key(key)
-        found, value = state.load(self.connection, key)
-        self.session.touch()
-        return value if found else default
-
-    def delete_state(self, key: str) -> bool:
-        """Remove ``key``; True if it existed."""
-        state.check_key(key)
-        with (
-            self.connection.lock,
-            self._calls.call("delete_state", f"delete_state {key!r}", txn=True, write=True) as c,
-        ):
-            c.rows = state.delete(self.connection, key)
-        return c.rows > 0
-
-    def state_keys(self) -> list[str]:
-        """All state keys, sorted."""
-        return state.keys(self.connection)
-
     # -- observability -----------------------------------------------------
 
     def logs(self, limit: int = 50) -> pd.DataFrame:
         """The newest ``limit`` log entries: time, kind, sql, rows, elapsed_ms, error."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
-            raise ValueError(f"limit must be a positive int, got {limit!r}")
+        positive_int(limit, "limit")
         with self.connection.lock:
             self._calls.flush()
             return self._calls.log.frame(limit)
@@ -494,28 +424,9 @@ class Database:
         with self.connection.lock:
             self._calls.flush()
             counts = introspect.row_counts(self.connection, introspect.tables(self.connection))
-        meta = self.session.meta()
-        log = self._calls.log
-        report = self._metrics.report(
-            session_id=self.session.id,
-            path=str(self.path),
-            size_bytes=sum(
-                os.path.getsize(p) for p in (self.path, f"{self.path}-wal") if os.path.exists(p)
-            ),
-            tables=counts,
-            created=float(meta.get("created", 0.0)),
-            last_activity=float(meta.get("last_activity", 0.0)),
-            settings=self.settings,
-        )
-        # The log never goes silent: what could not be written is said here.
-        report["log"] = {
-            "unwritten": len(log.pending) if log.last_error else 0,
-            "dropped": int(self._metrics.counters["log_dropped"]),
-            "error": log.last_error,
-        }
+        report = self._metrics.report(self.session, self.settings, counts)
+        report["log"] = self._calls.log.status()  # never silent: what could not be written
         return report
-
-    # -- widgets (see _widgets.py) -----------------------------------------
 
     def browse(self, table_or_sql: str, page_size: int = 50):
         """A pager widget over a table or a SELECT, one page per SQL query."""
@@ -532,8 +443,6 @@ class Database:
     # camelCase aliases of the seed's API
     batchInsert = batch_insert
     createTable = create_table
-    saveState = save_state
-    getState = get_state
     getMetrics = get_metrics
 
     def __repr__(self) -> str:

@@ -21,7 +21,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .._guard import MAX_SQL_CHARS, Authorizer, sqlite_error_to_guard
+from .._authorizer import Authorizer, sqlite_error_to_guard
+from .._sqltext import MAX_SQL_CHARS
 from ..errors import QueryTimeoutError, QuotaExceededError, SQLSyntaxError
 from ._functions import register as register_functions
 

@@ -68,6 +68,15 @@ class ExecutionLog:
             self.metrics.add("log_dropped", 1)
         return len(self.pending) >= FLUSH_ENTRIES or time.monotonic() - self._since > FLUSH_AFTER_S
 
+    def status(self) -> dict:
+        """``get_metrics()["log"]``: entries not yet written after a failed flush
+        (``unwritten``), dropped from a full buffer (``dropped``), the last error."""
+        return {
+            "unwritten": len(self.pending) if self.last_error else 0,
+            "dropped": int(self.metrics.counters["log_dropped"]),
+            "error": self.last_error,
+        }
+
     def _could_not_write(self, exc: sqlite3.Error) -> None:
         """Say so, once until the next write succeeds: the log must never go silent."""
         self.last_error = str(exc)

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 from ..errors import StateError
 
 if TYPE_CHECKING:
+    from .._store import Session
+    from ._calls import Calls
     from ._connection import Connection
 
-__all__ = ["SCHEMA", "check_key", "delete", "encode", "keys", "load", "save"]
+__all__ = ["SCHEMA", "StateMethods", "check_key", "delete", "encode", "keys", "load", "save"]
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS _codemode_state ("
@@ -68,3 +70,47 @@ def delete(connection: Connection, key: str) -> int:
 def keys(connection: Connection) -> list[str]:
     """All keys, sorted."""
     return [r[0] for r in connection.run_internal("SELECT key FROM _codemode_state ORDER BY key")]
+
+
+class StateMethods:
+    """``helpers.db``'s state methods (:class:`~codemode_kernel.db.Database` has them)."""
+
+    connection: Connection
+    session: Session
+    _calls: Calls
+
+    def save_state(self, key: str, value: Any) -> None:
+        """Store a JSON value under ``key``; it survives kernel restarts."""
+        check_key(key)
+        text = encode(key, value)
+        with (
+            self.connection.lock,
+            self._calls.call("save_state", f"save_state {key!r}", txn=True, write=True) as call,
+        ):
+            save(self.connection, key, text)
+            call.rows = 1
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        """The value stored under ``key``, or ``default`` if there is none."""
+        check_key(key)
+        found, value = load(self.connection, key)
+        self.session.touch()
+        return value if found else default
+
+    def delete_state(self, key: str) -> bool:
+        """Remove ``key``; True if it existed."""
+        check_key(key)
+        with (
+            self.connection.lock,
+            self._calls.call("delete_state", f"delete_state {key!r}", txn=True, write=True) as c,
+        ):
+            c.rows = delete(self.connection, key)
+        return c.rows > 0
+
+    def state_keys(self) -> list[str]:
+        """All state keys, sorted."""
+        return keys(self.connection)
+
+    # camelCase aliases of the seed's API
+    saveState = save_state
+    getState = get_state
