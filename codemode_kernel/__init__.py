@@ -10,9 +10,11 @@ from __future__ import annotations
 from .errors import (
     CellTimeoutError,
     CodeModeError,
+    LimitExceededError,
     QueryTimeoutError,
     QuotaExceededError,
     SQLBlockedError,
+    SQLParameterError,
     SQLSyntaxError,
     StateError,
 )
@@ -22,9 +24,11 @@ __version__ = "0.1.0"
 __all__ = [
     "CellTimeoutError",
     "CodeModeError",
+    "LimitExceededError",
     "QueryTimeoutError",
     "QuotaExceededError",
     "SQLBlockedError",
+    "SQLParameterError",
     "SQLSyntaxError",
     "StateError",
     "__version__",

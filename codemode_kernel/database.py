@@ -31,8 +31,16 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import guard
-from .errors import QueryTimeoutError, QuotaExceededError, SQLSyntaxError, StateError
+from . import _compile, _params, guard
+from ._limits import LIMITS, TEMP_PRAGMAS
+from .errors import (
+    LimitExceededError,
+    QueryTimeoutError,
+    QuotaExceededError,
+    SQLBlockedError,
+    SQLSyntaxError,
+    StateError,
+)
 from .records import adapt_params
 
 if TYPE_CHECKING:
@@ -48,16 +56,6 @@ LOG_KEEP = 10_000
 #: transaction, ~1 ms: at 100 it was 7% of a point query's time).
 LOG_FLUSH_ENTRIES = 1_000
 PROGRESS_OPCODES = 5_000
-#: SQLite limits set on the session connection (see README "Limits").
-LIMITS = {
-    "SQLITE_LIMIT_LENGTH": 16 * 1024 * 1024,  # one string/blob: 16 MiB
-    "SQLITE_LIMIT_SQL_LENGTH": 1_000_000,  # one SQL text: 1 MB
-    "SQLITE_LIMIT_EXPR_DEPTH": 100,  # 10 breaks real analytics; 100 does not
-    "SQLITE_LIMIT_LIKE_PATTERN_LENGTH": 1_000,  # long patterns run for a minute in one VM step
-    "SQLITE_LIMIT_ATTACHED": 0,  # also stops VACUUM INTO
-    "SQLITE_LIMIT_COMPOUND_SELECT": 500,
-    "SQLITE_LIMIT_VARIABLE_NUMBER": 32_766,
-}
 
 
 class NewColumnsWarning(UserWarning):
@@ -98,6 +96,9 @@ class Database:
         #: Turning this off leaves only the engine layer (used by the tests
         #: that prove the authorizer blocks on its own). Never off in normal use.
         self.parser_guard = parser_guard
+        #: SQLite's compile of each statement before it runs (``_compile``).
+        #: Off only in the tests that prove the run-time authorizer alone.
+        self.compile_guard = True
         self._conn: sqlite3.Connection | None = None
         self._auth = guard.Authorizer()
         self._lock = threading.RLock()
@@ -146,6 +147,8 @@ class Database:
         for name, value in LIMITS.items():
             conn.setlimit(getattr(sqlite3, name), value)
         conn.execute("PRAGMA journal_mode=WAL")
+        for name, value in TEMP_PRAGMAS.items():
+            conn.execute(f"PRAGMA {name} = {value}")
         conn.execute("PRAGMA synchronous=NORMAL")
         self._apply_quota(conn)
         conn.executescript(
@@ -278,9 +281,22 @@ class Database:
         if self.parser_guard:
             stmts = guard.classify(sql)
         else:
+            from ._sqltokens import split
+
             stmts = tuple(
-                guard.Statement("?", t, o, True, 0, frozenset())
-                for o, t in guard.split_statements(sql)
+                guard.Statement(
+                    "?",
+                    p.text,
+                    p.offset,
+                    True,
+                    0,
+                    frozenset(),
+                    frozenset(),
+                    p.params,
+                    p.count,
+                    True,
+                )
+                for p in split(sql)
             )
         if not stmts:
             raise ValueError("SQL is empty (only whitespace or comments); nothing to run")
@@ -300,12 +316,53 @@ class Database:
         with self._internal():
             conn.execute(self._sql("COMMIT" if ok else "ROLLBACK"))
 
-    def _execute(self, stmt: guard.Statement, params: Any) -> sqlite3.Cursor:
+    def _judge(self, stmt: guard.Statement, full: str, n: int = 1) -> _compile.Compiled | None:
+        """SQLite's compile of ``stmt`` under the authorizer (None with the compile off)."""
+        if not self.compile_guard:
+            return None
+        with self._lock:
+            return _compile.compile_statement(self.conn, self._auth, stmt, full, n)
+
+    def _prejudge(self, stmts: Sequence[guard.Statement], full: str) -> None:
+        """Compile every statement before anything runs. A statement that needs
+        an earlier one's table is judged again just before it runs."""
+        for n, stmt in enumerate(stmts, 1):
+            try:
+                self._judge(stmt, full, n)
+            except (SQLBlockedError, SQLSyntaxError, LimitExceededError):
+                raise
+            except sqlite3.Error:
+                continue
+
+    def _check_renames(self) -> None:
+        """The authorizer sees a rename's old name only: look for the new one."""
+        with self._internal() as conn:
+            row = conn.execute(
+                self._sql(
+                    "SELECT name FROM main.sqlite_master WHERE type = 'table'"
+                    " AND name LIKE '\\_codemode\\_%' ESCAPE '\\'"
+                    " AND name NOT IN ('_codemode_state', '_codemode_log', '_codemode_meta')"
+                )
+            ).fetchone()
+        if row is not None:
+            raise SQLBlockedError(
+                f"renaming a table to {row[0]} is not allowed: _codemode_* and sqlite_* names are"
+                " reserved for the kernel. Choose another name"
+            )
+
+    def _execute(
+        self, stmt: guard.Statement, params: Any, full: str | None = None, n: int = 1
+    ) -> sqlite3.Cursor:
+        compiled = self._judge(stmt, stmt.text if full is None else full, n)
         self._auth.begin()
         try:
             if params is None:
-                return self.conn.execute(stmt.text)
-            return self.conn.execute(stmt.text, params)
+                cur = self.conn.execute(stmt.text)
+            else:
+                cur = self.conn.execute(stmt.text, params)
+            if compiled is not None and compiled.renames:
+                self._check_renames()
+            return cur
         except OverflowError as exc:
             raise ValueError(
                 f"a parameter does not fit in SQLite's 64-bit INTEGER: {exc}"
@@ -317,8 +374,9 @@ class Database:
 
     def _execute_built(self, sql: str) -> None:
         """Run a statement the kernel built for the user, under the user policy."""
-        if self.parser_guard:
-            guard.classify(sql)
+        stmts = guard.classify(sql) if self.parser_guard else ()
+        if stmts:
+            self._judge(stmts[0], sql)
         self._auth.begin()
         self.conn.execute(sql).close()
 
@@ -360,6 +418,9 @@ class Database:
                 return SQLSyntaxError(
                     f"SQL syntax error (from SQLite): {msg}\n  {sql.strip()[:300]}"
                 )
+            limit = _compile.limit_error(exc, LIMITS)
+            if limit is not None:
+                return limit
             blocked = guard.sqlite_error_to_guard(exc, self._auth, sql)
             if blocked is not exc:
                 return blocked
@@ -533,21 +594,25 @@ class Database:
             )
             self._record("query", sql, 0, 0.0, exc)
             raise exc
-        stmt = stmts[0]
-        if self.parser_guard and not stmt.returns_rows:
-            exc = ValueError(
-                f"query() is for statements that return rows; {stmt.kind} returns none."
-                " Use helpers.db.exec() for writes (or add RETURNING)"
-            )
-            self._record("query", sql, 0, 0.0, exc)
-            raise exc
-        bound = self._bind(stmt, params)
-        write = stmt.kind != "SELECT"
+        try:
+            stmt, bound = self._bind(stmts[0], params)
+            compiled = self._judge(stmt, sql)
+            returns = compiled.returns_rows if compiled else stmt.returns_rows
+            kind = compiled.kind if compiled else stmt.kind
+            if not returns:
+                raise ValueError(
+                    f"query() is for statements that return rows; {kind} returns none."
+                    " Use helpers.db.exec() for writes (or add RETURNING)"
+                )
+        except Exception as exc:
+            self._record(self._kind("query", stmts), sql, 0, 0.0, exc)
+            raise
+        write = kind != "SELECT"
         start = time.perf_counter()
 
         def run() -> tuple[tuple[list, list, bool], int]:
             before = self.conn.total_changes
-            cur = self._execute(stmt, bound)
+            cur = self._execute(stmt, bound, sql)
             try:
                 rows = cur.fetchmany(row_limit + 1)
                 columns = [d[0] for d in cur.description or ()]
@@ -569,7 +634,9 @@ class Database:
         gc_on = gc.isenabled()
         gc.disable()
         try:
-            rows, columns, truncated = self._call("query", sql, run, write=write, txn=write)
+            rows, columns, truncated = self._call(
+                self._kind("query", stmts), sql, run, write=write, txn=write
+            )
             elapsed = (time.perf_counter() - start) * 1000
             df = self._result(rows, columns, sql, truncated, row_limit, elapsed)
             del rows
@@ -602,12 +669,34 @@ class Database:
             )
         return limit
 
-    def _bind(self, stmt: guard.Statement, params: Any) -> Any:
-        if params is None and not stmt.positional and not stmt.named:
-            return None  # the common case, with nothing to check or adapt
-        if self.parser_guard:
-            guard.statement_params_check(stmt, params)
-        return adapt_params(params)
+    def _bind(self, stmt: guard.Statement, params: Any, n: int = 1) -> tuple[guard.Statement, Any]:
+        """(the statement to run, its adapted params): checked against SQLite's
+        parameter tokens, with lists expanded inside ``IN (...)``."""
+        if params is None and not stmt.params:
+            return stmt, None  # the common case, with nothing to check or adapt
+        _params.check_params(stmt, params, n)
+        stmt, params = _params.expand_lists(stmt, params)
+        return stmt, adapt_params(params)
+
+    def _kind_of(self, stmt: guard.Statement, full: str, n: int = 1) -> str:
+        """The statement's kind as SQLite's compile says (the parser's if it is off)."""
+        compiled = self._judge(stmt, full, n)
+        return compiled.kind if compiled is not None else stmt.kind
+
+    def _writes(self, stmts: Sequence[guard.Statement], full: str) -> bool:
+        """Whether any statement may write (one not compiled yet counts as a write)."""
+        for n, stmt in enumerate(stmts, 1):
+            try:
+                if self._kind_of(stmt, full, n) != "SELECT":
+                    return True
+            except sqlite3.Error:
+                return True
+        return False
+
+    @staticmethod
+    def _kind(kind: str, stmts: Sequence[guard.Statement]) -> str:
+        """The log's kind; notes a call that only SQLite (not sqlglot) could judge."""
+        return f"{kind} (engine-judged)" if any(s.engine_only for s in stmts) else kind
 
     def exec(self, sql: str, params: Sequence | Mapping | None = None) -> ExecResult:
         """Run one allowed statement, or a script of several (then no params).
@@ -623,7 +712,14 @@ class Database:
                     f"params cannot be used with a script of {len(stmts)} statements;"
                     " run the parameterised statement in its own exec() call"
                 )
-            bound = self._bind(stmts[0], params) if len(stmts) == 1 else None
+            bound = None
+            if len(stmts) == 1:
+                one, bound = self._bind(stmts[0], params)
+                stmts = (one,)
+            else:
+                for n, s in enumerate(stmts, 1):
+                    _params.check_params(s, None, n)
+            self._prejudge(stmts, sql)
         except Exception as exc:
             self._record("exec", sql if isinstance(sql, str) else repr(sql), 0, 0.0, exc)
             raise
@@ -632,11 +728,11 @@ class Database:
         def run() -> tuple[ExecResult, int]:
             last_id = None
             before = self.conn.total_changes
-            for stmt in stmts:
+            for n, stmt in enumerate(stmts, 1):
                 # execute() takes the first step, which applies every change
                 # (RETURNING included); exec() discards rows, so none is fetched.
-                cur = self._execute(stmt, bound)
-                if cur.lastrowid and stmt.kind in ("INSERT", "?"):
+                cur = self._execute(stmt, bound, sql, n)
+                if cur.lastrowid and self._kind_of(stmt, sql, n) == "INSERT":
                     last_id = cur.lastrowid
                 cur.close()
             affected = self.conn.total_changes - before
@@ -645,8 +741,8 @@ class Database:
             )
             return result, affected
 
-        write = any(s.kind != "SELECT" for s in stmts)
-        result = self._call("exec", sql, run, write=write)
+        write = self._writes(stmts, sql)
+        result = self._call(self._kind("exec", stmts), sql, run, write=write)
         self._counters["statements"] += len(stmts)
         self._counters["rows_written"] += result.rows_affected
         return result
@@ -664,24 +760,30 @@ class Database:
 
         row_limit = self._row_limit(limit)
         try:
-            stmts = self._classify(sql)
-            bound = [
+            pairs = [
                 self._bind(
-                    s, None if params is None else {k: params[k] for k in s.named & set(params)}
+                    s,
+                    None
+                    if params is None or not s.named
+                    else {k: params[k] for k in s.named & set(params)},
+                    n,
                 )
-                for s in stmts
+                for n, s in enumerate(self._classify(sql), 1)
             ]
+            stmts = tuple(p[0] for p in pairs)
+            self._prejudge(stmts, sql)
         except Exception as exc:
             self._record("script", sql if isinstance(sql, str) else repr(sql), 0, 0.0, exc)
             raise
-        write = any(s.kind != "SELECT" for s in stmts)
+        write = self._writes(stmts, sql)
 
         def run() -> tuple[list, int]:
             out: list = []
-            for stmt, b in zip(stmts, bound, strict=True):
+            for n, (stmt, b) in enumerate(pairs, 1):
                 t0 = time.perf_counter()
                 before = self.conn.total_changes
-                cur = self._execute(stmt, b)
+                cur = self._execute(stmt, b, sql, n)
+                stmt = dataclasses.replace(stmt, kind=self._kind_of(stmt, sql, n))
                 try:
                     last = cur.lastrowid
                     rows = cur.fetchmany(row_limit + 1) if cur.description else None
@@ -697,7 +799,8 @@ class Database:
         c = self._counters
         # One SELECT needs no transaction of its own (as in query()).
         txn = write or len(stmts) > 1
-        for stmt, rows, cols, n, last, ms in self._call("script", sql, run, write=write, txn=txn):
+        kind = self._kind("script", stmts)
+        for stmt, rows, cols, n, last, ms in self._call(kind, sql, run, write=write, txn=txn):
             c["statements"] += 1
             c["rows_written"] += n if stmt.kind != "SELECT" else 0
             if rows is None:
@@ -846,16 +949,27 @@ class Database:
         """
         from .plan import explain_plan
 
-        stmts = self._classify(sql)
-        if len(stmts) != 1:
-            raise ValueError(f"explain() takes one statement; this SQL has {len(stmts)}")
-        bound = self._bind(stmts[0], params)
-        with self._lock:
+        try:
+            stmts = self._classify(sql)
+            if len(stmts) != 1:
+                raise ValueError(f"explain() takes one statement; this SQL has {len(stmts)}")
+            stmt, bound = self._bind(stmts[0], params)
+            self._judge(stmt, sql)
+        except Exception as exc:
+            self._record("explain", sql if isinstance(sql, str) else repr(sql), 0, 0.0, exc)
+            raise
+
+        def run() -> tuple[list, int]:
+            # Inside the same guarded call as query(): deadline, log, errors.
             self._auth.begin()
             rows = self.conn.execute(
-                f"EXPLAIN QUERY PLAN {stmts[0].text}", bound if bound is not None else ()
+                f"EXPLAIN QUERY PLAN {stmt.text}", bound if bound is not None else ()
             ).fetchall()
-            return explain_plan(self, stmts[0].text, rows)
+            return rows, len(rows)
+
+        rows = self._call(self._kind("explain", stmts), sql, run, write=False, txn=False)
+        with self._lock:
+            return explain_plan(self, stmt.text, rows)
 
     # -- state -------------------------------------------------------------
 

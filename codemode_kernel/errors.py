@@ -9,9 +9,11 @@ from __future__ import annotations
 __all__ = [
     "CellTimeoutError",
     "CodeModeError",
+    "LimitExceededError",
     "QueryTimeoutError",
     "QuotaExceededError",
     "SQLBlockedError",
+    "SQLParameterError",
     "SQLSyntaxError",
     "StateError",
 ]
@@ -48,3 +50,11 @@ class StateError(CodeModeError):
 
 class QuotaExceededError(CodeModeError):
     """The session database reached its size quota (``max_db_mb``)."""
+
+
+class LimitExceededError(CodeModeError):
+    """A statement exceeds one of SQLite's limits that the guard sets; the message names it."""
+
+
+class SQLParameterError(CodeModeError, ValueError):
+    """Parameters and placeholders do not match; the message names the parameter."""

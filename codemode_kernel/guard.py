@@ -1,18 +1,24 @@
-"""The SQL guard: two independent layers that enforce one policy.
+"""The SQL guard: SQLite judges what a statement is; sqlglot explains.
 
-1. **Parser layer** (:func:`classify`): sqlglot parses each statement and it
-   must be one of the *allowed* kinds; anything else (including sqlglot's
-   ``Command`` fallback and the odd expressions it makes of ``END`` or
-   ``SAVEPOINT x``) is refused with :class:`SQLBlockedError`. Forbidden
-   functions and pragma/virtual tables are refused wherever they appear in
-   the tree (CHECK and DEFAULT included). Results are cached by SQL text.
-2. **Engine layer** (:class:`Authorizer`): SQLite's authorizer callback denies
-   the same things inside the engine, so a parser mistake is not a bypass.
+Three checks, one policy (:mod:`._policy`):
 
-Statements are split with SQLite's own notion of a complete statement
-(``sqlite3.complete_statement``), not sqlglot's, and each piece is executed
-on its own with ``execute`` (which refuses a second statement), so a split
-disagreement can only cause an error, never run something unchecked.
+1. **Parser layer** (:func:`classify`, cached by SQL text). Statements are
+   split by SQLite's own tokenizer rules (:mod:`._sqltokens`, one linear
+   pass). A statement whose leading keywords name a refused kind (PRAGMA,
+   BEGIN, ATTACH, VACUUM, CREATE TEMP/VIEW/TRIGGER/VIRTUAL, ...) is refused
+   with a message that says what to do instead. sqlglot then gives a second
+   opinion: a statement it parses into a refused kind, or with a forbidden
+   function or table anywhere in its tree, or writing a reserved table, is
+   refused. Where sqlglot cannot parse a statement (or parses it into its
+   generic ``Command``), it says nothing: **a sqlglot gap never refuses valid
+   SQLite**, and user text is never rewritten to get an opinion.
+2. **Compile step** (:mod:`._compile`): SQLite itself compiles every
+   statement (``EXPLAIN <stmt>``: prepared, never run) under the authorizer,
+   which records every action code. The statement's kind, whether it writes
+   and whether it returns rows come from SQLite, and a statement SQLite
+   cannot parse is a :class:`SQLSyntaxError` with SQLite's own message.
+3. **Engine layer** (:class:`Authorizer`): the same authorizer judges the
+   statement again when it runs, so no parser mistake is a bypass.
 """
 
 from __future__ import annotations
@@ -20,84 +26,81 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import re
-import sqlite3
 import sys
-from collections.abc import Sequence
 
-from .errors import SQLBlockedError, SQLSyntaxError
+from . import _sqltokens
+from ._authorizer import Authorizer, sqlite_error_to_guard
+from ._policy import (
+    ALLOWED,
+    FORBIDDEN_FUNCTIONS,
+    FORBIDDEN_TABLES,
+    RESERVED_PREFIX,
+    RESERVED_TABLES,
+    hint,
+    is_reserved,
+)
+from ._sqltokens import Param
+from .errors import SQLBlockedError
 
 __all__ = [
     "FORBIDDEN_FUNCTIONS",
     "RESERVED_TABLES",
     "Authorizer",
     "Statement",
+    "blocked",
+    "caret",
     "check_identifier",
     "classify",
+    "position",
     "split_statements",
 ]
 
-#: Functions refused anywhere in a statement (parser) and at prepare (engine).
-FORBIDDEN_FUNCTIONS = frozenset({"load_extension", "fts3_tokenizer", "sqlite_compileoption_get"})
-#: Virtual tables that expose internals (pragma_* is matched by prefix).
-FORBIDDEN_TABLES = frozenset({"sqlite_stmt", "dbstat", "sqlite_dbpage"})
-#: The kernel's bookkeeping tables: readable, never writable by users.
-RESERVED_TABLES = frozenset({"_codemode_state", "_codemode_log", "_codemode_meta"})
-RESERVED_PREFIX = "_codemode_"
-
-_HINTS = {
-    "PRAGMA": "use helpers.db.schema(), helpers.db.tables() or helpers.db.get_metrics()",
-    "TRANSACTION": "every helpers.db call is already one atomic transaction; "
-    "pass several statements to one helpers.db.exec() call",
-    "ATTACH": "all data lives in the session database; load other data with "
-    "helpers.db.batch_insert()",
-    "EXPLAIN": "use helpers.db.explain(sql) for the query plan",
-    "VACUUM": "the kernel manages the database file; delete rows or drop tables to free space",
-    "VIEW": "store the query in Python, or materialise it with CREATE TABLE … AS SELECT",
-    "TRIGGER": "run the follow-up statements in the same helpers.db.exec() script",
-    "VIRTUAL TABLE": "virtual tables are not available in the session database",
-    "ANALYZE": "the kernel manages statistics",
-    "REINDEX": "indexes are maintained automatically",
-}
+_ = (FORBIDDEN_TABLES, RESERVED_PREFIX, sqlite_error_to_guard)  # re-exported
 
 
 @dataclasses.dataclass(frozen=True)
 class Statement:
     """One classified statement of a SQL text."""
 
-    kind: str  #: e.g. "SELECT", "INSERT", "CREATE TABLE"
+    kind: str  #: e.g. "SELECT", "INSERT", "CREATE TABLE"; "?" until SQLite compiles it
     text: str  #: the statement's own text, as sent to SQLite
     offset: int  #: where it starts in the original text
-    returns_rows: bool  #: SELECT/VALUES, or a write with RETURNING
-    positional: int  #: number of ``?`` placeholders
-    named: frozenset[str]  #: names of ``:name`` placeholders
+    returns_rows: bool  #: SELECT/VALUES, or a write with RETURNING (sqlglot's view)
+    positional: int  #: number of distinct ``?``/``?NNN`` parameters
+    named: frozenset[str]  #: keys of ``:name``/``@name``/``$name`` parameters (no prefix)
     tables: frozenset[str] = frozenset()  #: tables read or written (lower case)
+    params: tuple[Param, ...] = ()  #: every parameter token, numbered as SQLite does
+    count: int = 0  #: sqlite3_bind_parameter_count (the largest parameter index)
+    engine_only: bool = False  #: sqlglot could not judge it; only SQLite did
+    parse_error: tuple[int, int] | None = None  #: sqlglot's (line, col) of a parse failure
 
 
-def _position(text: str, offset: int) -> tuple[int, int]:
+# --- messages ---------------------------------------------------------------
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """(line, column), both 1-based, of ``offset`` in ``text``."""
     line = text.count("\n", 0, offset) + 1
     col = offset - (text.rfind("\n", 0, offset) + 1) + 1
     return line, col
 
 
-def _caret(text: str, line: int, col: int) -> str:
+def caret(text: str, line: int, col: int) -> str:
+    """The source line and a ``^`` under column ``col``."""
     lines = text.splitlines() or [""]
     src = lines[min(line, len(lines)) - 1]
     return f"  {src}\n  {' ' * max(col - 1, 0)}^"
 
 
-def _blocked(kind: str, full: str, offset: int, n: int, why: str = "") -> SQLBlockedError:
-    line, col = _position(full, offset)
-    hint = _HINTS.get(kind.split()[-1] if kind not in _HINTS else kind, "")
+def blocked(kind: str, full: str, offset: int, n: int, why: str = "") -> SQLBlockedError:
+    """A :class:`SQLBlockedError` naming the kind, where it is, and what to do instead."""
+    line, col = position(full, offset)
     where = f"statement {n}, line {line}, column {col}"
     msg = f"{kind} is not allowed ({where}){': ' + why if why else ''}."
-    if hint:
-        msg += f" Instead: {hint}."
-    msg += (
-        " Allowed: SELECT/WITH/VALUES, INSERT (OR REPLACE, UPSERT, RETURNING), UPDATE,"
-        " DELETE, CREATE/DROP TABLE, CREATE/DROP INDEX, ALTER TABLE."
-    )
-    return SQLBlockedError(msg)
+    instead = hint(kind)
+    if instead:
+        msg += f" Instead: {instead}."
+    return SQLBlockedError(msg + " " + ALLOWED)
 
 
 def check_identifier(name: object, what: str = "table name") -> str:
@@ -122,56 +125,14 @@ def check_identifier(name: object, what: str = "table name") -> str:
     return name
 
 
-# --- splitting -------------------------------------------------------------
-
-
 def split_statements(sql: str) -> list[tuple[int, str]]:
-    """Split a script into (offset, text) pieces the way SQLite would.
-
-    A piece ends at a ``;`` after which ``sqlite3.complete_statement`` holds.
-    Pieces that are only whitespace, comments or ``;`` are dropped.
-    """
-    pieces: list[tuple[int, str]] = []
-    start = 0
-    for m in re.finditer(";", sql):
-        end = m.end()
-        if sqlite3.complete_statement(sql[start:end]):
-            pieces.append((start, sql[start:end]))
-            start = end
-    if sql[start:].strip():
-        pieces.append((start, sql[start:]))
-    out = []
-    for off, txt in pieces:
-        if _is_blank(txt):
-            continue
-        # Positions in messages point at the statement's first token.
-        lead = _LEADING_BLANK.match(txt).end()
-        out.append((off + lead, txt[lead:]))
-    return out
+    """Split a script into (offset, text) pieces the way SQLite would."""
+    return [(p.offset, p.text) for p in _sqltokens.split(sql)]
 
 
-_LEADING_BLANK = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
-_BLANK = re.compile(r"(?:\s+|;|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
+# --- the leading keywords: SQLite's grammar names the statement -------------
 
-
-def _is_blank(text: str) -> bool:
-    return _BLANK.fullmatch(text) is not None
-
-
-# --- the parser layer ------------------------------------------------------
-
-_REPLACE_INTO = re.compile(r"^(\s*)REPLACE(\s+INTO\b)", re.I)
-_WITHOUT_ROWID = re.compile(
-    r"\)\s*(?:STRICT\s*,\s*)?WITHOUT\s+ROWID(?:\s*,\s*STRICT)?\s*;?\s*$", re.I
-)
-_ALTER_ADD = re.compile(
-    r"^\s*ALTER\s+TABLE\s+(?P<table>.+?)\s+ADD\s+(?:COLUMN\s+)?(?P<coldef>.+?)\s*;?\s*$",
-    re.I | re.S,
-)
-
-
-_LEADING_WORD = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*([A-Za-z_]+)", re.S)
-_FORBIDDEN_FIRST_WORDS = {
+_REFUSED_FIRST = {
     "PRAGMA": "PRAGMA",
     "BEGIN": "TRANSACTION",
     "COMMIT": "TRANSACTION",
@@ -186,57 +147,56 @@ _FORBIDDEN_FIRST_WORDS = {
     "ANALYZE": "ANALYZE",
     "EXPLAIN": "EXPLAIN",
 }
+_KIND_BY_WORDS = {
+    "SELECT": "SELECT",
+    "VALUES": "SELECT",
+    "INSERT": "INSERT",
+    "REPLACE": "INSERT",
+    "UPDATE": "UPDATE",
+    "DELETE": "DELETE",
+}
 
 
-def _forbidden_first_word(text: str) -> str | None:
-    """Statements refused by their first keyword, before any parsing, so a
-    form sqlglot cannot parse (``RELEASE SAVEPOINT x``) is still named."""
-    m = _LEADING_WORD.match(text)
-    return _FORBIDDEN_FIRST_WORDS.get(m.group(1).upper()) if m else None
+def _kind_from_words(words: list[str], full: str, offset: int, n: int) -> str:
+    """The kind SQLite's grammar gives the leading keywords; refuse refused kinds.
+
+    In SQLite's grammar the first keyword (two for CREATE/DROP/ALTER) decides
+    the statement, so this is exact; ``WITH`` is resolved by the compile step.
+    """
+    first = words[0] if words else ""
+    if first in _REFUSED_FIRST:
+        raise blocked(_REFUSED_FIRST[first], full, offset, n)
+    if first in ("CREATE", "DROP"):
+        rest = words[1:]
+        if rest and rest[0] in ("TEMP", "TEMPORARY"):
+            what = rest[1] if len(rest) > 1 else "TABLE"
+            raise blocked(
+                f"{first} TEMP {what}", full, offset, n, "TEMP objects escape the size quota"
+            )
+        if rest and rest[0] == "UNIQUE":
+            rest = rest[1:]
+        obj = rest[0] if rest else ""
+        if obj in ("TABLE", "INDEX"):
+            return f"{first} {obj}"
+        if obj == "VIRTUAL":
+            raise blocked(f"{first} VIRTUAL TABLE", full, offset, n)
+        raise blocked(f"{first} {obj or '?'}", full, offset, n)
+    if first == "ALTER":
+        return "ALTER TABLE" if words[1:2] == ["TABLE"] else "?"
+    return _KIND_BY_WORDS.get(first, "?")
 
 
-def _parse_one(text: str):
+# --- sqlglot's second opinion -----------------------------------------------
+
+
+def _parse(text: str):
+    """sqlglot's trees for one statement; raises whatever sqlglot raises."""
     import sqlglot
     from sqlglot import exp
 
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     trees = [t for t in sqlglot.parse(text, read="sqlite") if t is not None]
-    trees = [t for t in trees if not isinstance(t, exp.Semicolon)]
-    return trees
-
-
-def _reparse_fallback(text: str):
-    """sqlglot falls back to ``Command`` for a few *allowed* forms: rewrite
-    them to an equivalent form it understands, for checking only."""
-    from sqlglot import exp
-
-    if _REPLACE_INTO.match(text):
-        trees = _parse_one(_REPLACE_INTO.sub(r"\1INSERT OR REPLACE\2", text, count=1))
-        if len(trees) == 1 and isinstance(trees[0], exp.Insert):
-            return trees[0], None
-    if _WITHOUT_ROWID.search(text):
-        trees = _parse_one(_WITHOUT_ROWID.sub(")", text))
-        if len(trees) == 1 and isinstance(trees[0], exp.Create):
-            return trees[0], None
-    m = _ALTER_ADD.match(text)
-    if m:
-        target = _parse_one(f"SELECT 1 FROM {m['table']}")
-        coldef = _parse_one(f"CREATE TABLE _x ({m['coldef']})")
-        if (
-            len(target) == 1
-            and len(coldef) == 1
-            and isinstance(coldef[0], exp.Create)
-            and len(list(target[0].find_all(exp.Table))) == 1
-        ):
-            table = next(target[0].find_all(exp.Table))
-            return coldef[0], ("ALTER TABLE", table.name)
-    return None, None
-
-
-def _table_names(tree) -> set[str]:
-    from sqlglot import exp
-
-    return {t.name.lower() for t in tree.find_all(exp.Table) if t.name}
+    return [t for t in trees if not isinstance(t, exp.Semicolon)]
 
 
 def _func_name(node) -> str:
@@ -254,196 +214,46 @@ def _check_tree(tree, full: str, offset: int, n: int) -> None:
     for node in tree.find_all(exp.Func):
         name = _func_name(node)
         if name in FORBIDDEN_FUNCTIONS:
-            raise _blocked(f"function {name}()", full, offset, n, "it can load code or leak memory")
+            raise blocked(f"function {name}()", full, offset, n, "it can load code or leak memory")
         if name.startswith("pragma_"):
-            raise _blocked("PRAGMA", full, offset, n, f"{name}() is a table-valued PRAGMA")
+            raise blocked("PRAGMA", full, offset, n, f"{name}() is a table-valued PRAGMA")
     for t in tree.find_all(exp.Table):
         name = t.name.lower()
         if name.startswith("pragma_"):
-            raise _blocked("PRAGMA", full, offset, n, f"{t.name} is a table-valued PRAGMA")
+            raise blocked("PRAGMA", full, offset, n, f"{t.name} is a table-valued PRAGMA")
         if name in FORBIDDEN_TABLES:
-            raise _blocked(f"reading {t.name}", full, offset, n, "it exposes engine internals")
+            raise blocked(f"reading {t.name}", full, offset, n, "it exposes engine internals")
 
 
-def _is_reserved(name: str) -> bool:
-    low = name.lower()
-    return low.startswith("sqlite_") or low.startswith(RESERVED_PREFIX)
-
-
-def _write_target(tree) -> str | None:
-    from sqlglot import exp
-
-    target = tree.this if isinstance(tree, exp.Insert | exp.Update | exp.Delete) else None
-    if isinstance(target, exp.Schema):
-        target = target.this
-    if isinstance(target, exp.Table):
-        return target.name
-    return None
-
-
-def _statement_kind(tree, full: str, offset: int, n: int) -> tuple[str, bool]:
-    """(kind, is_write) of an allowed statement, or raise SQLBlockedError."""
+def _tree_kind(tree, full: str, offset: int, n: int) -> tuple[str, bool] | None:
+    """(kind, is_write) for a tree sqlglot understood, None where it did not;
+    raise SQLBlockedError for a kind it positively identified as refused."""
     from sqlglot import exp
 
     if isinstance(tree, exp.Select | exp.SetOperation | exp.Values):
         return "SELECT", False
-    if isinstance(tree, exp.Insert):
-        return "INSERT", True
-    if isinstance(tree, exp.Update):
-        return "UPDATE", True
-    if isinstance(tree, exp.Delete):
-        return "DELETE", True
-    if isinstance(tree, exp.Create):
+    for cls, kind in ((exp.Insert, "INSERT"), (exp.Update, "UPDATE"), (exp.Delete, "DELETE")):
+        if isinstance(tree, cls):
+            return kind, True
+    if isinstance(tree, exp.Create | exp.Drop):
+        verb = "CREATE" if isinstance(tree, exp.Create) else "DROP"
         kind = str(tree.args.get("kind") or "").upper()
         props = tree.args.get("properties")
         prop_types = {type(p) for p in (props.expressions if props else [])}
         if exp.VirtualProperty in prop_types or exp.ModuleProperty in prop_types:
-            raise _blocked("CREATE VIRTUAL TABLE", full, offset, n)
+            raise blocked(f"{verb} VIRTUAL TABLE", full, offset, n)
+        if exp.TemporaryProperty in prop_types or tree.args.get("temporary"):
+            raise blocked(f"{verb} TEMP {kind}", full, offset, n, "TEMP objects escape the quota")
         if kind in ("TABLE", "INDEX"):
-            return f"CREATE {kind}", True
-        raise _blocked(f"CREATE {kind or '?'}", full, offset, n)
-    if isinstance(tree, exp.Drop):
-        kind = str(tree.args.get("kind") or "").upper()
-        if kind in ("TABLE", "INDEX"):
-            return f"DROP {kind}", True
-        raise _blocked(f"DROP {kind or '?'}", full, offset, n)
-    if isinstance(tree, exp.Alter):
-        if str(tree.args.get("kind") or "").upper() == "TABLE":
-            return "ALTER TABLE", True
-        raise _blocked("ALTER", full, offset, n)
-    if isinstance(tree, exp.Pragma):
-        raise _blocked("PRAGMA", full, offset, n)
-    if isinstance(tree, exp.Transaction | exp.Commit | exp.Rollback):
-        raise _blocked("TRANSACTION", full, offset, n, "BEGIN/COMMIT/ROLLBACK")
-    if isinstance(tree, exp.Attach | exp.Detach):
-        raise _blocked("ATTACH", full, offset, n, "ATTACH/DETACH")
-    if isinstance(tree, exp.Analyze):
-        raise _blocked("ANALYZE", full, offset, n)
-    if isinstance(tree, exp.Command):
-        word = str(tree.this).upper()
-        rest = str(tree.expression or "").strip().upper()
-        label = {"CREATE": "CREATE " + rest.split(" ")[0] if rest else "CREATE"}.get(word, word)
-        if word == "CREATE" and "TRIGGER" in rest.split("(")[0].split()[:3]:
-            label = "TRIGGER"
-        raise _blocked(label, full, offset, n)
-    # Anything else (sqlglot makes bare expressions of some statements) fails
-    # closed; END, SAVEPOINT and friends were already named by their first word.
-    first = full[offset:].lstrip().split(None, 1)[0].upper() if full[offset:].strip() else "?"
-    raise _blocked(first, full, offset, n)
-
-
-def _syntax_error(exc: Exception, text: str, full: str, offset: int, n: int) -> SQLSyntaxError:
-    errors = getattr(exc, "errors", None) or []
-    if errors:
-        err = errors[0]
-        line, col = err.get("line", 1), err.get("col", 1)
-        # sqlglot reports the column of the *end* of the highlighted token.
-        col = max(1, col - len(err.get("highlight") or "") + 1)
-        desc = str(err.get("description", "")).split(" but got <Token")[0]
-    else:
-        line, col, desc = 1, 1, str(exc).splitlines()[0][:200]
-    base_line, base_col = _position(full, offset)
-    abs_line = base_line + line - 1
-    abs_col = col + (base_col - 1 if line == 1 else 0)
-    return SQLSyntaxError(
-        f"SQL syntax error in statement {n} at line {abs_line}, column {abs_col}: {desc}\n"
-        + _caret(full, abs_line, abs_col)
-    )
-
-
-@functools.lru_cache(maxsize=4096)
-def classify(sql: str) -> tuple[Statement, ...]:
-    """Split and classify ``sql``; raise SQLBlockedError / SQLSyntaxError.
-
-    Cached by text (LRU, 4,096 entries): a repeated query costs a dict lookup.
-    """
-    limit = sys.getrecursionlimit()
-    # sqlglot recurses ~20 frames per nesting level; SQLite's own expression
-    # depth limit (100) stays the real bound. Restored afterwards, so user
-    # code keeps its own limit.
-    sys.setrecursionlimit(max(limit, 5000))
-    try:
-        return _classify(sql)
-    finally:
-        sys.setrecursionlimit(limit)
-
-
-def _classify(sql: str) -> tuple[Statement, ...]:
-    from sqlglot import exp
-    from sqlglot.errors import ParseError, TokenError
-
-    full = sql
-    out: list[Statement] = []
-    for n, (offset, text) in enumerate(split_statements(sql), start=1):
-        parse_text = text.lstrip("\ufeff")
-        first = _forbidden_first_word(parse_text)
-        if first:
-            raise _blocked(first, full, offset, n)
-        try:
-            trees = _parse_one(parse_text)
-        except (ParseError, TokenError) as exc:
-            raise _syntax_error(exc, parse_text, full, offset, n) from None
-        except RecursionError:
-            raise _blocked(
-                "statement", full, offset, n, "it is nested too deeply to check"
-            ) from None
-        except Exception as exc:  # fail closed on anything sqlglot throws
-            raise _syntax_error(exc, parse_text, full, offset, n) from None
-        if len(trees) != 1:
-            if trees:  # e.g. a trigger body split at its inner ';'
-                _statement_kind(trees[0], full, offset, n)
-            raise _blocked("more than one statement in one piece", full, offset, n)
-        tree = trees[0]
-        override = None
-        if isinstance(tree, exp.Command):
-            alt, override = _reparse_fallback(parse_text)
-            if alt is not None:
-                tree = alt
-        if override:
-            kind, is_write = override[0], True
-        else:
-            kind, is_write = _statement_kind(tree, full, offset, n)
-        _check_tree(tree, full, offset, n)
-        if is_write:
-            for target in [override[1]] if override else _targets(tree):
-                if not _is_reserved(target):
-                    continue
-                raise _blocked(
-                    f"{kind} on {target}",
-                    full,
-                    offset,
-                    n,
-                    "sqlite_* and _codemode_* tables are read-only",
-                )
-            renamed = _rename_target(tree)
-            if renamed and _is_reserved(renamed):
-                raise _blocked(
-                    f"renaming a table to {renamed}",
-                    full,
-                    offset,
-                    n,
-                    "sqlite_* and _codemode_* names are reserved",
-                )
-        returns = not is_write or tree.args.get("returning") is not None
-        placeholders = list(tree.find_all(exp.Placeholder))
-        positional = sum(1 for p in placeholders if not p.this)
-        named = frozenset(str(p.this) for p in placeholders if p.this)
-        out.append(
-            Statement(
-                kind,
-                text.lstrip("\ufeff"),
-                offset,
-                bool(returns),
-                positional,
-                named,
-                frozenset(_table_names(tree)),
-            )
-        )
-    return tuple(out)
+            return f"{verb} {kind}", True
+        raise blocked(f"{verb} {kind or '?'}", full, offset, n)
+    if isinstance(tree, exp.Alter) and str(tree.args.get("kind") or "").upper() == "TABLE":
+        return "ALTER TABLE", True
+    return None  # Command, or an expression sqlglot made of a statement it does not know
 
 
 def _targets(tree) -> list[str]:
-    """Names of the tables a write statement changes."""
+    """Names of the tables a write statement changes (sqlglot's view)."""
     from sqlglot import exp
 
     if isinstance(tree, exp.Create):
@@ -451,16 +261,14 @@ def _targets(tree) -> list[str]:
         if isinstance(this, exp.Index):
             table = this.args.get("table")
             return [table.name] if isinstance(table, exp.Table) else []
-        if isinstance(this, exp.Schema):
-            this = this.this
+        this = this.this if isinstance(this, exp.Schema) else this
         return [this.name] if isinstance(this, exp.Table) else []
     if isinstance(tree, exp.Drop):
         tables = tree.args.get("tables") or ([tree.this] if tree.this is not None else [])
         return [t.name for t in tables if isinstance(t, exp.Table)]
-    if isinstance(tree, exp.Alter):
-        return [tree.this.name] if isinstance(tree.this, exp.Table) else []
-    target = _write_target(tree)
-    return [target] if target else []
+    target = tree.this
+    target = target.this if isinstance(target, exp.Schema) else target
+    return [target.name] if isinstance(target, exp.Table) else []
 
 
 def _rename_target(tree) -> str | None:
@@ -473,171 +281,97 @@ def _rename_target(tree) -> str | None:
     return None
 
 
-# --- the engine layer ------------------------------------------------------
+def _opinion(text: str, full: str, offset: int, n: int):
+    """sqlglot's (kind, is_write, tree), or (None, False, None) if it cannot tell,
+    plus the (line, col) where it failed to parse (or None)."""
+    from sqlglot.errors import ParseError, TokenError
 
-_A = sqlite3
-_ALWAYS_DENY = {
-    _A.SQLITE_ATTACH: "ATTACH",
-    _A.SQLITE_DETACH: "DETACH",
-    _A.SQLITE_PRAGMA: "PRAGMA",
-    _A.SQLITE_TRANSACTION: "TRANSACTION",
-    _A.SQLITE_SAVEPOINT: "SAVEPOINT",
-    _A.SQLITE_CREATE_TRIGGER: "CREATE TRIGGER",
-    _A.SQLITE_CREATE_TEMP_TRIGGER: "CREATE TEMP TRIGGER",
-    _A.SQLITE_DROP_TRIGGER: "DROP TRIGGER",
-    _A.SQLITE_DROP_TEMP_TRIGGER: "DROP TEMP TRIGGER",
-    _A.SQLITE_CREATE_VIEW: "CREATE VIEW",
-    _A.SQLITE_CREATE_TEMP_VIEW: "CREATE TEMP VIEW",
-    _A.SQLITE_DROP_VIEW: "DROP VIEW",
-    _A.SQLITE_DROP_TEMP_VIEW: "DROP TEMP VIEW",
-    _A.SQLITE_CREATE_VTABLE: "CREATE VIRTUAL TABLE",
-    _A.SQLITE_DROP_VTABLE: "DROP VIRTUAL TABLE",
-    _A.SQLITE_ANALYZE: "ANALYZE",
-}
-_DDL = {
-    _A.SQLITE_CREATE_TABLE,
-    _A.SQLITE_CREATE_INDEX,
-    _A.SQLITE_CREATE_TEMP_TABLE,
-    _A.SQLITE_CREATE_TEMP_INDEX,
-    _A.SQLITE_DROP_TABLE,
-    _A.SQLITE_DROP_INDEX,
-    _A.SQLITE_DROP_TEMP_TABLE,
-    _A.SQLITE_DROP_TEMP_INDEX,
-    _A.SQLITE_ALTER_TABLE,
-}
-_WRITES = {_A.SQLITE_INSERT, _A.SQLITE_UPDATE, _A.SQLITE_DELETE}
-_CREATES = {_A.SQLITE_CREATE_TABLE, _A.SQLITE_CREATE_TEMP_TABLE}
+    try:
+        trees = _parse(text)
+    except (ParseError, TokenError) as exc:
+        errors = getattr(exc, "errors", None) or []
+        where = None
+        if errors and errors[0].get("line"):
+            err = errors[0]
+            # sqlglot reports the column of the *end* of the highlighted token.
+            col = max(1, err.get("col", 1) - len(err.get("highlight") or "") + 1)
+            where = (err.get("line", 1), col)
+        return (None, False, None), where
+    except RecursionError:  # nested deeper than sqlglot can recurse: SQLite decides
+        return (None, False, None), None
+    except Exception:  # any other sqlglot failure: no opinion, SQLite decides
+        return (None, False, None), None
+    if len(trees) != 1:
+        return (None, False, None), None
+    verdict = _tree_kind(trees[0], full, offset, n)
+    if verdict is None:
+        return (None, False, None), None
+    return (verdict[0], verdict[1], trees[0]), None
 
 
-class Authorizer:
-    """SQLite authorizer enforcing the policy inside the engine.
+@functools.lru_cache(maxsize=4096)
+def classify(sql: str) -> tuple[Statement, ...]:
+    """Split and classify ``sql``; raise :class:`SQLBlockedError`.
 
-    State is per statement: call :meth:`begin` before preparing each user
-    statement. DDL legitimately writes ``sqlite_sequence`` (DROP, RENAME) and
-    CREATE INDEX fires REINDEX, so those are allowed only after the statement
-    has fired a DDL action code.
-    ``internal = True`` relaxes everything for the kernel's own statements.
+    Cached by text (LRU, 4,096 entries): a repeated query costs a dict lookup.
+    Syntax is judged by SQLite in the compile step, not here.
     """
+    limit = sys.getrecursionlimit()
+    # sqlglot recurses ~20 frames per nesting level; SQLite's own expression
+    # depth limit (100) stays the real bound. Restored afterwards, so user
+    # code keeps its own limit.
+    sys.setrecursionlimit(max(limit, 5000))
+    try:
+        return tuple(_classify_one(p, sql, n) for n, p in enumerate(_sqltokens.split(sql), 1))
+    finally:
+        sys.setrecursionlimit(limit)
 
-    def __init__(self) -> None:
-        self.internal = False
-        self.denied: str | None = None
-        self._ddl = False
-        self._index = False
 
-    def begin(self) -> None:
-        self.denied = None
-        self._ddl = False
-        self._index = False
-
-    def _deny(self, what: str) -> int:
-        if self.denied is None:
-            self.denied = what
-        return sqlite3.SQLITE_DENY
-
-    def __call__(self, action: int, arg1, arg2, dbname, source) -> int:
-        if self.internal:
-            return sqlite3.SQLITE_OK
-        if action in _ALWAYS_DENY:
-            return self._deny(_ALWAYS_DENY[action])
-        if action in _DDL:
-            self._ddl = True
-            self._index |= action in (_A.SQLITE_CREATE_INDEX, _A.SQLITE_CREATE_TEMP_INDEX)
-            table = (
-                arg2
-                if action
-                in (
-                    _A.SQLITE_CREATE_INDEX,
-                    _A.SQLITE_CREATE_TEMP_INDEX,
-                    _A.SQLITE_ALTER_TABLE,
-                    _A.SQLITE_DROP_INDEX,
-                    _A.SQLITE_DROP_TEMP_INDEX,
+def _classify_one(piece: _sqltokens.Piece, full: str, n: int) -> Statement:
+    text, offset = piece.text, piece.offset
+    words = _sqltokens.leading_words(text)
+    kind = _kind_from_words(words, full, offset, n)
+    (tkind, is_write, tree), where = _opinion(text, full, offset, n)
+    tables: frozenset[str] = frozenset()
+    returns = kind in ("SELECT", "?")
+    if tree is not None:
+        _check_tree(tree, full, offset, n)
+        if is_write:
+            for target in _targets(tree):
+                if is_reserved(target):
+                    raise blocked(
+                        f"{tkind} on {target}",
+                        full,
+                        offset,
+                        n,
+                        "sqlite_* and _codemode_* tables are read-only",
+                    )
+            renamed = _rename_target(tree)
+            if renamed and is_reserved(renamed):
+                raise blocked(
+                    f"renaming a table to {renamed}",
+                    full,
+                    offset,
+                    n,
+                    "sqlite_* and _codemode_* names are reserved",
                 )
-                else arg1
-            )
-            if table and (
-                table.lower() in RESERVED_TABLES
-                or (action in _CREATES and table.lower().startswith(RESERVED_PREFIX))
-            ):
-                return self._deny(f"changing {table}")
-            return sqlite3.SQLITE_OK
-        if action == _A.SQLITE_REINDEX:
-            return sqlite3.SQLITE_OK if self._index else self._deny("REINDEX")
-        if action == _A.SQLITE_FUNCTION:
-            name = (arg2 or "").lower()
-            if name in FORBIDDEN_FUNCTIONS or name.startswith("pragma_"):
-                return self._deny(f"function {name}()")
-            return sqlite3.SQLITE_OK
-        if action == _A.SQLITE_READ:
-            table = (arg1 or "").lower()
-            if table in FORBIDDEN_TABLES or table.startswith("pragma_"):
-                return self._deny(f"reading {arg1}")
-            return sqlite3.SQLITE_OK
-        if action in _WRITES:
-            table = (arg1 or "").lower()
-            if table in RESERVED_TABLES:
-                return self._deny(f"writing {arg1}")
-            # DDL writes sqlite_sequence (DROP, RENAME) after its own action
-            # code; plain DML on sqlite_* has no DDL action. sqlite_master is
-            # left to SQLite, which refuses user writes to it (writable_schema
-            # is a PRAGMA, and PRAGMA is denied); DDL writes it *before*
-            # announcing itself.
-            internal_table = table.startswith("sqlite_") and table not in (
-                "sqlite_master",
-                "sqlite_temp_master",
-            )
-            if internal_table and not self._ddl:
-                return self._deny(f"writing {arg1}")
-            return sqlite3.SQLITE_OK
-        return sqlite3.SQLITE_OK
+        from sqlglot import exp
 
-
-def sqlite_error_to_guard(exc: sqlite3.DatabaseError, auth: Authorizer, sql: str) -> Exception:
-    """Turn 'not authorized' into SQLBlockedError (naming what was denied)."""
-    if any(m in str(exc) for m in ("not authorized", "prohibited", "may not be modified")):
-        what = auth.denied or "this statement"
-        return SQLBlockedError(
-            f"{what} is not allowed (refused by the engine-level guard): {sql.strip()[:200]!r}."
-            " Allowed: SELECT/WITH/VALUES, INSERT, UPDATE, DELETE, CREATE/DROP TABLE,"
-            " CREATE/DROP INDEX, ALTER TABLE; use helpers.db.schema() instead of PRAGMA."
-        )
-    return exc
-
-
-def statement_params_check(stmt: Statement, params: object, n: int = 1) -> None:
-    """Check that ``params`` fits the statement's placeholders (before SQLite)."""
-    from collections.abc import Mapping
-
-    label = f"statement {n}" if n > 1 else "the statement"
-    if params is None:
-        if stmt.positional or stmt.named:
-            need = (
-                f"{stmt.positional} ? value(s)"
-                if stmt.positional
-                else (", ".join(":" + x for x in sorted(stmt.named)))
-            )
-            raise ValueError(f"{label} has placeholders ({need}) but no params were given")
-        return
-    if isinstance(params, Mapping):
-        if stmt.positional:
-            raise TypeError(
-                f"{label} uses ? placeholders, which take a sequence (list/tuple), not a dict;"
-                " use :name placeholders with a dict"
-            )
-        missing = sorted(stmt.named - set(params))
-        if missing:
-            raise ValueError(f"missing value for parameter {', '.join(':' + m for m in missing)}")
-        return
-    if isinstance(params, str | bytes) or not isinstance(params, Sequence):
-        raise TypeError(
-            f"params must be a sequence for ? or a dict for :name, got {type(params).__name__}"
-        )
-    if stmt.named:
-        raise TypeError(
-            f"{label} uses :name placeholders ({', '.join(':' + x for x in sorted(stmt.named))}),"
-            " which take a dict, not a sequence"
-        )
-    if len(params) != stmt.positional:
-        raise ValueError(
-            f"{label} has {stmt.positional} ? placeholder(s) but {len(params)} value(s) were given"
-        )
+        kind = tkind if kind == "?" else kind
+        returns = not is_write or tree.args.get("returning") is not None
+        tables = frozenset(t.name.lower() for t in tree.find_all(exp.Table) if t.name)
+    numbered = {p.index for p in piece.params if p.text[0] == "?"}
+    named = frozenset(p.name for p in piece.params if p.text[0] != "?" and p.name)
+    return Statement(
+        kind,
+        text,
+        offset,
+        returns,
+        len(numbered),
+        named,
+        tables,
+        piece.params,
+        piece.count,
+        tree is None,
+        where,
+    )
