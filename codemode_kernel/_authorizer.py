@@ -85,6 +85,9 @@ class Authorizer:
         if action in _ALWAYS_DENY:
             return self._deny(_ALWAYS_DENY[action])
         if action in DDL_KINDS:
+            if (dbname or "").lower() == "temp":
+                # CREATE TABLE temp.x fires the plain CREATE_TABLE code.
+                return self._deny(f"{DDL_KINDS[action]} in temp")
             self._ddl = True
             self._index |= action == _A.SQLITE_CREATE_INDEX
             table = arg2 if action in _TABLE_IN_ARG2 else arg1

@@ -27,7 +27,7 @@ import threading
 
 from . import _sqltokens
 from ._authorizer import DDL_KINDS, Authorizer
-from ._limits import LIMITS
+from ._limits import LIMITS, TEMP_PRAGMAS
 from .errors import LimitExceededError, SQLBlockedError, SQLSyntaxError
 from .guard import Statement, blocked, caret, position
 
@@ -84,6 +84,7 @@ def compile_statement(
         if hit is not None:
             _cache.move_to_end(stmt.text)
             return hit
+    check_cte_expansion(stmt)
     actions, ops = _explain(conn, auth, stmt, full, n)
     if not actions:
         # Python's statement cache handed back an already-prepared EXPLAIN,
@@ -120,6 +121,7 @@ def _explain(
     for _attempt in range(2):
         auth.begin()
         actions.clear()
+        _heap_limit(conn, auth, COMPILE_HEAP_LIMIT)
         auth.record = actions
         try:
             # Placeholder values are never read: EXPLAIN lists the program.
@@ -134,11 +136,40 @@ def _explain(
             if m is None or _attempt:
                 raise
             count = int(m.group(1))  # prepared fine: retry with SQLite's own count
+        except MemoryError:
+            raise _compile_too_big() from None
         except sqlite3.DatabaseError as exc:
             raise judge_error(exc, auth, stmt, full, n) from None
         finally:
             auth.record = None
+            _heap_limit(conn, auth, TEMP_PRAGMAS["hard_heap_limit"])
     raise AssertionError("unreachable")
+
+
+#: SQLite's heap cap (bytes, process-wide) while a statement compiles. The
+#: compile cannot be interrupted, and a chain of NOT MATERIALIZED CTEs, each
+#: used twice by the next, copies its parse tree 2^n times before a single
+#: instruction exists for SQLITE_LIMIT_VDBE_OP to count. A 1 MB INSERT ...
+#: VALUES compiles in well under this cap.
+COMPILE_HEAP_LIMIT = 256 * 1024 * 1024
+
+
+def _heap_limit(conn: sqlite3.Connection, auth: Authorizer, value: int) -> None:
+    previous, auth.internal = auth.internal, True
+    try:
+        conn.execute(f"PRAGMA hard_heap_limit = {int(value):d}")
+    finally:
+        auth.internal = previous
+
+
+def _compile_too_big() -> LimitExceededError:
+    return LimitExceededError(
+        "the statement is too large to compile: it exceeds the compile memory cap"
+        f" ({COMPILE_HEAP_LIMIT // 2**20} MiB) or SQLITE_LIMIT_VDBE_OP ="
+        f" {LIMITS['SQLITE_LIMIT_VDBE_OP']:,} instructions. A chain of CTEs each used twice"
+        " by the next grows as 2^n: mark them MATERIALIZED, or simplify the statement."
+        " The limits are listed in docs/guard.md"
+    )
 
 
 _NEAR = re.compile(r'near "(.*)": syntax error', re.S)
@@ -154,11 +185,7 @@ _LIMITS = (
     ("too many arguments on function", "SQLITE_LIMIT_FUNCTION_ARG", "pass fewer arguments"),
     ("parser stack overflow", "SQLite's parser stack (YYSTACKDEPTH)", "nest fewer subqueries"),
     ("at most 64 tables in a join", "SQLite's 64 tables per join", "join fewer tables"),
-    (
-        "out of memory",
-        "SQLITE_LIMIT_VDBE_OP (the compiled program's size) or the memory cap",
-        "simplify the statement (a chain of CTEs each used twice grows as 2^n)",
-    ),
+    ("out of memory", "SQLite's memory cap (hard_heap_limit)", "use less memory"),
 )
 
 
@@ -186,6 +213,8 @@ def judge_error(
         return blocked(kind, full, stmt.offset, n, "refused by SQLite's compile under the guard")
     if any(s in msg for s in _SYNTAX):
         return syntax_error(msg, stmt, full, n)
+    if "out of memory" in msg:
+        return _compile_too_big()
     return limit_error(exc, LIMITS) or exc
 
 
@@ -238,3 +267,65 @@ def blocked_by_engine(auth: Authorizer, stmt: Statement, full: str, n: int) -> S
 
 
 _ = SQLBlockedError
+
+
+#: How many copies of its body a NOT MATERIALIZED CTE may expand to. SQLite
+#: copies such a CTE's parse tree into every reference before any limit
+#: applies, and that compile cannot be interrupted: a chain of 16, each used
+#: twice by the next (2^16 copies), compiled for 20 s here before SQLite gave
+#: up ("too many FROM clause terms"). Legitimate chains stay far below.
+MAX_CTE_EXPANSION = 4096
+
+
+def check_cte_expansion(stmt: Statement) -> None:
+    """Refuse a statement whose NOT MATERIALIZED CTEs expand beyond
+    :data:`MAX_CTE_EXPANSION` copies, before SQLite compiles it.
+
+    Read from SQLite's tokens (no parser needed): for each ``name [(...)] AS
+    NOT MATERIALIZED ( body )``, its weight is 1 plus the weights of the
+    NOT MATERIALIZED CTEs its body references. Linear in the tokens.
+    """
+    if "materialized" not in stmt.text.lower():
+        return
+    text = stmt.text
+    toks = [t for t in _sqltokens.tokenize(text) if not t.blank]
+    words = [_ident(text, t) for t in toks]
+    # The matching ')' of every '(' (one pass with a stack).
+    match: dict[int, int] = {}
+    stack: list[int] = []
+    for i, w in enumerate(words):
+        if w == "(":
+            stack.append(i)
+        elif w == ")" and stack:
+            match[stack.pop()] = i
+    opener = {e: o for o, e in match.items()}
+    weights: dict[str, int] = {}
+    i = 0
+    while i < len(toks):
+        if words[i] == "materialized" and i >= 2 and words[i - 1] == "not" and words[i - 2] == "as":
+            j = i - 3
+            if j >= 0 and words[j] == ")":  # a column list: back to its '('
+                j = opener.get(j, -1) - 1
+            body = i + 1
+            if j >= 0 and body < len(toks) and words[body] == "(" and body in match:
+                end = match[body]
+                weight = 1 + sum(weights.get(words[k], 0) for k in range(body + 1, end))
+                if weight > MAX_CTE_EXPANSION:
+                    raise LimitExceededError(
+                        f"the NOT MATERIALIZED CTE {text[toks[j].start : toks[j].end]} expands to"
+                        f" {weight:,} copies of its body; the limit is {MAX_CTE_EXPANSION:,}"
+                        " (SQLite copies such a CTE into every reference while it compiles,"
+                        " and that cannot be interrupted). Drop NOT MATERIALIZED (SQLite then"
+                        " materializes a CTE used more than once). The limits are listed in"
+                        " docs/guard.md"
+                    )
+                weights[words[j]] = weight
+        i += 1
+
+
+def _ident(text: str, tok: _sqltokens.Token) -> str:
+    """A token's text as an identifier: lower case, quotes removed."""
+    s = text[tok.start : tok.end]
+    if tok.kind == "qid" and len(s) >= 2:
+        s = s[1:-1]
+    return s.lower()

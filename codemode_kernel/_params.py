@@ -167,12 +167,21 @@ def _sqlglot_agrees(stmt: Statement, lone_names: set[str], lone_positional: int)
     names, positional = set(), 0
     for node in tree.find_all(exp.In):
         items = node.expressions
-        if len(items) == 1 and isinstance(items[0], exp.Placeholder | exp.Parameter):
-            name = items[0].name or None
-            if name:
-                names.add(name)
-            else:
-                positional += 1
+        if len(items) != 1:
+            continue
+        item = items[0]
+        if isinstance(item, exp.Placeholder):
+            name = item.this  # None for ?
+        elif isinstance(item, exp.Parameter):
+            name = item.name  # @name
+        elif isinstance(item, exp.Column | exp.Var) and item.name.startswith("$"):
+            name = item.name[1:]  # sqlglot reads $name as an identifier
+        else:
+            continue
+        if name:
+            names.add(str(name))
+        else:
+            positional += 1
     return lone_names <= names and lone_positional <= positional
 
 

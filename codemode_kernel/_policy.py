@@ -58,7 +58,7 @@ def hint(kind: str) -> str:
     upper = kind.upper()
     if upper in HINTS:
         return HINTS[upper]
-    if "TEMP" in upper.split():
+    if "TEMP" in upper.split() or upper.endswith(" IN TEMP"):
         return HINTS["TEMP"]
     if upper.startswith("CREATE VIRTUAL") or upper.startswith("DROP VIRTUAL"):
         return HINTS["VIRTUAL TABLE"]

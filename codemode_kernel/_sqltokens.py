@@ -32,7 +32,7 @@ _TOKEN = re.compile(
     r"|(?P<num>\?[0-9]*)"  # a ? parameter (?NNN), named 'num' for the group test below
     rf"|(?P<var>[:@$#][{_ID}]+(?:::[{_ID}]+)*(?:\([^)\s]*\)?)?)"
     rf"|(?P<word>[A-Za-z_\u0080-\U0010ffff][{_ID}]*)"
-    r"|(?P<other>[0-9.]+|[^ \t\n\v\f\r\ufeff;'\"`\[?:@$#A-Za-z_\-/]+|.)",
+    r"|(?P<other>[0-9.]+|[<>=!|&~+*%^]+|.)",  # operators in runs; ( ) , alone
     re.S,
 )
 

@@ -501,7 +501,9 @@ class Database:
             c["time_ms"] += elapsed_ms
             if error is not None:
                 c["errors"] += 1
-            err = f"{type(error).__name__}: {str(error).splitlines()[0][:500]}" if error else None
+            # An exception with an empty message (MemoryError()) still gets its entry.
+            first = (str(error).splitlines() or [""])[0][:500] if error else ""
+            err = f"{type(error).__name__}: {first}".rstrip(": ") if error else None
             if not self._log:
                 self._log_since = time.monotonic()
             self._log.append((time.time(), kind, sql[:2000], rows, round(elapsed_ms, 3), err))

@@ -244,6 +244,11 @@ def _tree_kind(tree, full: str, offset: int, n: int) -> tuple[str, bool] | None:
             raise blocked(f"{verb} VIRTUAL TABLE", full, offset, n)
         if exp.TemporaryProperty in prop_types or tree.args.get("temporary"):
             raise blocked(f"{verb} TEMP {kind}", full, offset, n, "TEMP objects escape the quota")
+        schemas = {t.db.lower() for t in tree.find_all(exp.Table) if t.db} & {"temp", "temporary"}
+        if schemas and kind in ("TABLE", "INDEX"):
+            raise blocked(
+                f"{verb} {kind} in temp", full, offset, n, "TEMP objects escape the quota"
+            )
         if kind in ("TABLE", "INDEX"):
             return f"{verb} {kind}", True
         raise blocked(f"{verb} {kind or '?'}", full, offset, n)
