@@ -66,11 +66,13 @@ class Authorizer:
         self.record: list[tuple] | None = None
         self._ddl = False
         self._index = False
+        self._alter = False
 
     def begin(self) -> None:
         self.denied = None
         self._ddl = False
         self._index = False
+        self._alter = False
 
     def _deny(self, what: str) -> int:
         if self.denied is None:
@@ -82,6 +84,8 @@ class Authorizer:
             return sqlite3.SQLITE_OK
         if self.record is not None:
             self.record.append((action, arg1, arg2))
+        if action == _A.SQLITE_PRAGMA and self._alter and (arg1 or "").lower() == "quick_check":
+            return sqlite3.SQLITE_OK  # ALTER TABLE's own check of existing rows (see READ)
         if action in _ALWAYS_DENY:
             return self._deny(_ALWAYS_DENY[action])
         if action in DDL_KINDS:
@@ -90,6 +94,7 @@ class Authorizer:
                 return self._deny(f"{DDL_KINDS[action]} in temp")
             self._ddl = True
             self._index |= action == _A.SQLITE_CREATE_INDEX
+            self._alter |= action == _A.SQLITE_ALTER_TABLE
             table = arg2 if action in _TABLE_IN_ARG2 else arg1
             if table and (
                 table.lower() in RESERVED_TABLES
@@ -106,6 +111,10 @@ class Authorizer:
             return sqlite3.SQLITE_OK
         if action == _A.SQLITE_READ:
             table = (arg1 or "").lower()
+            if table == "pragma_quick_check" and self._alter:
+                # ALTER TABLE ... ADD COLUMN with a CHECK or NOT NULL verifies the
+                # existing rows by reading pragma_quick_check itself (SQLite >= 3.37).
+                return sqlite3.SQLITE_OK
             if table in FORBIDDEN_TABLES or table.startswith("pragma_"):
                 return self._deny(f"reading {arg1}")
             return sqlite3.SQLITE_OK

@@ -125,11 +125,16 @@ def _explain(
         auth.record = actions
         try:
             # Placeholder values are never read: EXPLAIN lists the program.
-            cur = conn.execute(prefix + stmt.text, [None] * count)
+            # Its p4 column can hold a blob literal's bytes: read text as bytes.
+            factory, conn.text_factory = conn.text_factory, bytes
             try:
-                ops = [row[1] for row in cur.fetchall()]
+                cur = conn.execute(prefix + stmt.text, [None] * count)
+                try:
+                    ops = [row[1].decode("ascii", "replace") for row in cur.fetchall()]
+                finally:
+                    cur.close()
             finally:
-                cur.close()
+                conn.text_factory = factory
             return actions, ops
         except sqlite3.ProgrammingError as exc:
             m = _BINDINGS.search(str(exc))
