@@ -121,7 +121,6 @@ def _explain(
     for _attempt in range(2):
         auth.begin()
         actions.clear()
-        _heap_limit(conn, auth, COMPILE_HEAP_LIMIT)
         auth.record = actions
         try:
             # Placeholder values are never read: EXPLAIN lists the program.
@@ -147,32 +146,14 @@ def _explain(
             raise judge_error(exc, auth, stmt, full, n) from None
         finally:
             auth.record = None
-            _heap_limit(conn, auth, TEMP_PRAGMAS["hard_heap_limit"])
     raise AssertionError("unreachable")
-
-
-#: SQLite's heap cap (bytes, process-wide) while a statement compiles. The
-#: compile cannot be interrupted, and a chain of NOT MATERIALIZED CTEs, each
-#: used twice by the next, copies its parse tree 2^n times before a single
-#: instruction exists for SQLITE_LIMIT_VDBE_OP to count. A 1 MB INSERT ...
-#: VALUES compiles in well under this cap.
-COMPILE_HEAP_LIMIT = 256 * 1024 * 1024
-
-
-def _heap_limit(conn: sqlite3.Connection, auth: Authorizer, value: int) -> None:
-    previous, auth.internal = auth.internal, True
-    try:
-        conn.execute(f"PRAGMA hard_heap_limit = {int(value):d}")
-    finally:
-        auth.internal = previous
 
 
 def _compile_too_big() -> LimitExceededError:
     return LimitExceededError(
-        "the statement is too large to compile: it exceeds the compile memory cap"
-        f" ({COMPILE_HEAP_LIMIT // 2**20} MiB) or SQLITE_LIMIT_VDBE_OP ="
-        f" {LIMITS['SQLITE_LIMIT_VDBE_OP']:,} instructions. A chain of CTEs each used twice"
-        " by the next grows as 2^n: mark them MATERIALIZED, or simplify the statement."
+        "the statement is too large to compile: SQLite ran out of memory (hard_heap_limit ="
+        f" {TEMP_PRAGMAS['hard_heap_limit'] // 2**20} MiB) or exceeded SQLITE_LIMIT_VDBE_OP ="
+        f" {LIMITS['SQLITE_LIMIT_VDBE_OP']:,} instructions. Simplify the statement."
         " The limits are listed in docs/guard.md"
     )
 
@@ -190,6 +171,7 @@ _LIMITS = (
     ("too many arguments on function", "SQLITE_LIMIT_FUNCTION_ARG", "pass fewer arguments"),
     ("parser stack overflow", "SQLite's parser stack (YYSTACKDEPTH)", "nest fewer subqueries"),
     ("at most 64 tables in a join", "SQLite's 64 tables per join", "join fewer tables"),
+    ("too many FROM clause terms", "SQLite's 200 FROM-clause terms", "flatten less: use tables"),
     ("out of memory", "SQLite's memory cap (hard_heap_limit)", "use less memory"),
 )
 
@@ -274,27 +256,31 @@ def blocked_by_engine(auth: Authorizer, stmt: Statement, full: str, n: int) -> S
 _ = SQLBlockedError
 
 
-#: How many copies of its body a NOT MATERIALIZED CTE may expand to. SQLite
-#: copies such a CTE's parse tree into every reference before any limit
-#: applies, and that compile cannot be interrupted: a chain of 16, each used
-#: twice by the next (2^16 copies), compiled for 20 s here before SQLite gave
-#: up ("too many FROM clause terms"). Legitimate chains stay far below.
-MAX_CTE_EXPANSION = 4096
+#: How many copies of its body one CTE may expand to while SQLite compiles.
+#: SQLite copies a CTE's parse tree into every reference before any limit
+#: applies (MATERIALIZED or not), and a compile cannot be interrupted: a chain
+#: of 16 CTEs, each used twice by the next (2^16 copies), compiled for 20 s
+#: here; 20 of them for 7 s and 1 GB. 2^13 compiles in ~0.1 s.
+MAX_CTE_EXPANSION = 10_000
 
 
 def check_cte_expansion(stmt: Statement) -> None:
-    """Refuse a statement whose NOT MATERIALIZED CTEs expand beyond
-    :data:`MAX_CTE_EXPANSION` copies, before SQLite compiles it.
+    """Refuse a statement whose CTEs expand beyond :data:`MAX_CTE_EXPANSION`
+    copies, before SQLite compiles it.
 
     Read from SQLite's tokens (no parser needed): for each ``name [(...)] AS
-    NOT MATERIALIZED ( body )``, its weight is 1 plus the weights of the
-    NOT MATERIALIZED CTEs its body references. Linear in the tokens.
+    [[NOT] MATERIALIZED] ( body )``, its weight is 1 plus the weights of the
+    CTEs its body references, each time it references them. Linear in the
+    tokens. (Other ``AS (`` forms, such as a generated column, are counted too;
+    they reference no CTE, so they weigh 1.)
     """
-    if "materialized" not in stmt.text.lower():
-        return
     text = stmt.text
+    if "with" not in text.lower():
+        return
     toks = [t for t in _sqltokens.tokenize(text) if not t.blank]
     words = [_ident(text, t) for t in toks]
+    if "with" not in words:
+        return
     # The matching ')' of every '(' (one pass with a stack).
     match: dict[int, int] = {}
     stack: list[int] = []
@@ -305,27 +291,29 @@ def check_cte_expansion(stmt: Statement) -> None:
             match[stack.pop()] = i
     opener = {e: o for o, e in match.items()}
     weights: dict[str, int] = {}
-    i = 0
-    while i < len(toks):
-        if words[i] == "materialized" and i >= 2 and words[i - 1] == "not" and words[i - 2] == "as":
-            j = i - 3
-            if j >= 0 and words[j] == ")":  # a column list: back to its '('
-                j = opener.get(j, -1) - 1
-            body = i + 1
-            if j >= 0 and body < len(toks) and words[body] == "(" and body in match:
-                end = match[body]
-                weight = 1 + sum(weights.get(words[k], 0) for k in range(body + 1, end))
-                if weight > MAX_CTE_EXPANSION:
-                    raise LimitExceededError(
-                        f"the NOT MATERIALIZED CTE {text[toks[j].start : toks[j].end]} expands to"
-                        f" {weight:,} copies of its body; the limit is {MAX_CTE_EXPANSION:,}"
-                        " (SQLite copies such a CTE into every reference while it compiles,"
-                        " and that cannot be interrupted). Drop NOT MATERIALIZED (SQLite then"
-                        " materializes a CTE used more than once). The limits are listed in"
-                        " docs/guard.md"
-                    )
-                weights[words[j]] = weight
-        i += 1
+    for body, end in sorted(match.items()):
+        k = body - 1
+        if k >= 0 and words[k] == "materialized":
+            k -= 1
+            if k >= 0 and words[k] == "not":
+                k -= 1
+        if k < 1 or words[k] != "as":
+            continue
+        j = k - 1
+        if words[j] == ")":  # a column list: back to its '('
+            j = opener.get(j, 0) - 1
+        if j < 0:
+            continue
+        weight = 1 + sum(weights.get(words[x], 0) for x in range(body + 1, end))
+        if weight > MAX_CTE_EXPANSION:
+            raise LimitExceededError(
+                f"the CTE {text[toks[j].start : toks[j].end]} expands to {weight:,} copies of"
+                f" its body; the limit is {MAX_CTE_EXPANSION:,} (SQLite copies a CTE into every"
+                " reference while it compiles, and a compile cannot be interrupted). Store the"
+                " intermediate result with CREATE TABLE ... AS SELECT instead. The limits are"
+                " listed in docs/guard.md"
+            )
+        weights[words[j]] = weight
 
 
 def _ident(text: str, tok: _sqltokens.Token) -> str:

@@ -24,5 +24,7 @@ LIMITS = {
 
 #: Temporary storage: sorts and materialised subqueries stay in memory, so
 #: nothing grows under /var/tmp outside the quota; the process-wide SQLite heap
-#: cap (``PRAGMA hard_heap_limit``, bytes) bounds that memory.
-TEMP_PRAGMAS = {"temp_store": "MEMORY", "hard_heap_limit": 2 * 1024**3}
+#: cap (``PRAGMA hard_heap_limit``, bytes) bounds that memory. The pragma can
+#: only lower the cap, never raise it, so it holds for the kernel's lifetime
+#: (and for any other sqlite3 connection the same process opens).
+TEMP_PRAGMAS = {"temp_store": "MEMORY", "hard_heap_limit": 1024**3}

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _compile, _params, guard
 from ._limits import LIMITS, TEMP_PRAGMAS
+from ._sqltokens import leading_words
 from .errors import (
     LimitExceededError,
     QueryTimeoutError,
@@ -334,21 +335,32 @@ class Database:
             except sqlite3.Error:
                 continue
 
-    def _check_renames(self) -> None:
-        """The authorizer sees a rename's old name only: look for the new one."""
+    def _check_schema(self) -> None:
+        """After CREATE/ALTER TABLE, inside the call's transaction: what the
+        authorizer cannot see. It sees a rename's old name only, and never a
+        DEFAULT expression; sqlglot may not have parsed the statement."""
         with self._internal() as conn:
-            row = conn.execute(
+            rows = conn.execute(
                 self._sql(
-                    "SELECT name FROM main.sqlite_master WHERE type = 'table'"
-                    " AND name LIKE '\\_codemode\\_%' ESCAPE '\\'"
-                    " AND name NOT IN ('_codemode_state', '_codemode_log', '_codemode_meta')"
+                    "SELECT m.name, x.name, x.dflt_value FROM main.sqlite_master AS m"
+                    " LEFT JOIN pragma_table_xinfo(m.name) AS x ON x.dflt_value IS NOT NULL"
+                    " WHERE m.type = 'table'"
                 )
-            ).fetchone()
-        if row is not None:
-            raise SQLBlockedError(
-                f"renaming a table to {row[0]} is not allowed: _codemode_* and sqlite_* names are"
-                " reserved for the kernel. Choose another name"
-            )
+            ).fetchall()
+        for table, column, default in rows:
+            low = table.lower()
+            if low.startswith(guard.RESERVED_PREFIX) and low not in guard.RESERVED_TABLES:
+                raise SQLBlockedError(
+                    f"renaming a table to {table} is not allowed: _codemode_* and sqlite_*"
+                    " names are reserved for the kernel. Choose another name"
+                )
+            if default is not None:
+                bad = guard.forbidden_call(default)
+                if bad:
+                    raise SQLBlockedError(
+                        f"function {bad}() is not allowed, and column {column} of {table} would"
+                        " call it as its DEFAULT: it can load code or leak memory. " + guard.ALLOWED
+                    )
 
     def _execute(
         self, stmt: guard.Statement, params: Any, full: str | None = None, n: int = 1
@@ -360,8 +372,12 @@ class Database:
                 cur = self.conn.execute(stmt.text)
             else:
                 cur = self.conn.execute(stmt.text, params)
-            if compiled is not None and compiled.renames:
-                self._check_renames()
+            if (
+                compiled.kind in ("CREATE TABLE", "ALTER TABLE")
+                if compiled is not None
+                else leading_words(stmt.text, 1) in (["CREATE"], ["ALTER"])
+            ):
+                self._check_schema()
             return cur
         except OverflowError as exc:
             raise ValueError(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import logging
 import sys
 
@@ -43,7 +44,9 @@ from ._sqltokens import Param
 from .errors import SQLBlockedError
 
 __all__ = [
+    "ALLOWED",
     "FORBIDDEN_FUNCTIONS",
+    "RESERVED_PREFIX",
     "RESERVED_TABLES",
     "Authorizer",
     "Statement",
@@ -51,11 +54,13 @@ __all__ = [
     "caret",
     "check_identifier",
     "classify",
+    "forbidden_call",
+    "is_reserved",
     "position",
     "split_statements",
 ]
 
-_ = (FORBIDDEN_TABLES, RESERVED_PREFIX, sqlite_error_to_guard)  # re-exported
+_ = (FORBIDDEN_TABLES, sqlite_error_to_guard)  # re-exported
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +128,21 @@ def check_identifier(name: object, what: str = "table name") -> str:
             f"{what} {name!r} contains {shown}; use letters, digits, spaces, '_' or '-'"
         )
     return name
+
+
+def forbidden_call(text: str) -> str | None:
+    """The first forbidden function called in ``text`` (SQLite's tokens), or None.
+
+    A call is a function name (bare or quoted) followed by ``(``.
+    """
+    toks = [t for t in _sqltokens.tokenize(text) if not t.blank]
+    for a, b in itertools.pairwise(toks):
+        if a.kind in ("word", "qid") and text[b.start : b.end] == "(":
+            name = text[a.start : a.end]
+            name = name[1:-1] if a.kind == "qid" else name
+            if name.lower() in FORBIDDEN_FUNCTIONS:
+                return name.lower()
+    return None
 
 
 def split_statements(sql: str) -> list[tuple[int, str]]:
