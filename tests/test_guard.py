@@ -461,3 +461,16 @@ def test_internal_statements_do_not_leak_relaxed_policy(tmp_path):
     with pytest.raises(SQLBlockedError):
         db.exec("DELETE FROM _codemode_log WHERE id <= (SELECT max(id) FROM _codemode_log) - 1")
     db.close()
+
+
+# --- the parser layer on its own (no SQLite involved) -------------------------
+
+PARSER_ATTACKS = [sql for sql, error in ATTACKS if error is SQLBlockedError]
+
+
+@pytest.mark.parametrize("sql", PARSER_ATTACKS, ids=[s[:40] for s in PARSER_ATTACKS])
+def test_parser_layer_blocks_alone(sql):
+    """classify() alone (leading keywords + sqlglot) refuses every attack it can parse;
+    syntax is SQLite's to judge, so the two syntax cases are left to it."""
+    with pytest.raises(SQLBlockedError):
+        classify(sql)
