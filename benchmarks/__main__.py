@@ -9,10 +9,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import bench_insert, bench_kernel, bench_query, bench_sweep, bench_timeouts, report
+from . import (
+    bench_guard,
+    bench_insert,
+    bench_kernel,
+    bench_query,
+    bench_sweep,
+    bench_timeouts,
+    report,
+)
 from .harness import Config, Row
 
-GROUPS = ("query", "insert", "kernel", "timeouts", "sweep")
+GROUPS = ("query", "guard", "insert", "kernel", "timeouts", "sweep")
 
 
 def _kernel_group(cfg: Config) -> list[Row]:
@@ -42,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     env = report.environment()
     groups: dict[str, Callable[[Config], list[Row]]] = {
         "query": bench_query.run,
+        "guard": bench_guard.run,
         "insert": bench_insert.run,
         "kernel": _kernel_group,  # kernel rows + both timeouts
         "sweep": lambda c: [bench_sweep.run(c)],
