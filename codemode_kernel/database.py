@@ -365,6 +365,10 @@ class Database:
     def _execute(
         self, stmt: guard.Statement, params: Any, full: str | None = None, n: int = 1
     ) -> sqlite3.Cursor:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            # A script of many short statements never trips the progress
+            # handler (it counts VM steps within one statement): check here.
+            raise sqlite3.OperationalError("interrupted")
         compiled = self._judge(stmt, stmt.text if full is None else full, n)
         self._auth.begin()
         try:

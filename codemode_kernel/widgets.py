@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ _ALIAS = "_codemode_browse"
 def _source(db: Database, table_or_sql: str) -> tuple[Any, str]:
     """(sqlglot FROM source, label) for a table name or a single SELECT."""
     from sqlglot import exp, parse_one
+    from sqlglot.errors import SqlglotError
 
     if not isinstance(table_or_sql, str):
         raise TypeError(f"browse() takes a table name or a SELECT, got {type(table_or_sql)}")
@@ -44,11 +46,22 @@ def _source(db: Database, table_or_sql: str) -> tuple[Any, str]:
 
         raise sqlite3.OperationalError(f"no such table: {text}")
     stmts = classify(text)  # the guard's errors, with positions, for a bad SELECT
-    if len(stmts) != 1 or stmts[0].kind != "SELECT":
+    compiled = db._judge(stmts[0], text) if len(stmts) == 1 else None  # SQLite's verdict
+    kind = compiled.kind if compiled is not None else stmts[0].kind
+    if len(stmts) != 1 or kind != "SELECT":
         raise ValueError(
             "browse() takes a table name or one SELECT; run writes with helpers.db.exec()"
         )
-    return parse_one(text, read="sqlite").subquery(_ALIAS), text
+    try:
+        return parse_one(text, read="sqlite").subquery(_ALIAS), text
+    except (SqlglotError, RecursionError):
+        # A SELECT SQLite compiles but sqlglot cannot parse: page it as a
+        # parenthesised subquery (see Pager._query); SQLite judges the result.
+        return exp.Table(this=exp.to_identifier(_RAW, quoted=True)).as_(_ALIAS), text
+
+
+#: Stands for a SELECT sqlglot cannot parse in the pager's own SQL.
+_RAW = f"__codemode_raw_{secrets.token_hex(6)}__"
 
 
 class Pager:
@@ -135,6 +148,10 @@ class Pager:
         return max(1, math.ceil(self.total / self.page_size))
 
     def _query(self, sql: str, limit: int) -> pd.DataFrame:
+        if _RAW in sql:
+            # The user's SELECT, whole and as written, as a subquery (the newline
+            # ends a trailing -- comment). It compiled alone as one SELECT.
+            sql = sql.replace(f'"{_RAW}"', f"(\n{self.label}\n)")
         return self.db.query(sql, self.params, limit=limit)
 
     def page_sql(self) -> str:

@@ -319,3 +319,29 @@ def test_soups_get_a_result_or_a_typed_error_in_time(tmp_path_factory, parts, re
             call(sql)
         assert time.monotonic() - start < 2.0 + 3.0
     db.close()
+
+
+def test_browse_pages_a_select_sqlglot_cannot_parse(tmp_path):
+    db = make_db(tmp_path)
+    pager = db.browse("\ufeffSELECT id, name FROM t WHERE id < 3 -- trailing comment", page_size=1)
+    assert (pager.total, pager.columns) == (2, ["id", "name"])
+    assert pager.frame.values.tolist() == [[1, "a"]]
+    with pytest.raises(ValueError, match="one SELECT"):
+        db.browse("\ufeffUPDATE OR IGNORE t SET name = 'x'")
+    db.close()
+
+
+@pytest.mark.slow
+def test_a_1mb_script_is_classified_and_stopped_in_time(tmp_path):
+    """26,000 distinct short statements (~1 MB): sqlglot's share is capped at ~1 s, and
+    the query timeout stops the script between statements."""
+    db = make_db(tmp_path, query_timeout=1.0)
+    script = "".join(f"INSERT INTO t (name) VALUES ('{i:05d}');" for i in range(26_000))
+    start = time.monotonic()
+    stmts = classify(script)
+    assert len(stmts) == 26_000 and stmts[-1].engine_only and not stmts[0].engine_only
+    with pytest.raises(CodeModeError, match="query_timeout=1 s"):
+        db.exec(script)
+    assert time.monotonic() - start < 20
+    assert db.query("SELECT count(*) AS n FROM t")["n"][0] == 3
+    db.close()
