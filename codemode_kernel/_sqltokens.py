@@ -30,7 +30,9 @@ _TOKEN = re.compile(
     r"|(?P<str>'[^']*(?:''[^']*)*'?)"
     r'|(?P<qid>"[^"]*(?:""[^"]*)*"?|`[^`]*(?:``[^`]*)*`?|\[[^\]]*\]?)'
     r"|(?P<num>\?[0-9]*)"  # a ? parameter (?NNN), named 'num' for the group test below
-    rf"|(?P<var>[:@$#][{_ID}]+(?:::[{_ID}]+)*(?:\([^)\s]*\)?)?)"
+    # SQLite's TCL-only "$a(x)" suffix is left out: complete.c, which decides
+    # the split, reads those characters one by one.
+    rf"|(?P<var>[:@$#][{_ID}]+(?:::[{_ID}]+)*)"
     rf"|(?P<word>[A-Za-z_\u0080-\U0010ffff][{_ID}]*)"
     r"|(?P<other>[0-9.]+|[<>=!|&~+*%^]+|.)",  # operators in runs; ( ) , alone
     re.S,

@@ -59,6 +59,12 @@ LOG_FLUSH_ENTRIES = 1_000
 PROGRESS_OPCODES = 5_000
 
 
+_TXN_LOST = (
+    "an ON CONFLICT ROLLBACK (e.g. UPDATE OR ROLLBACK) rolled back this call's transaction;"
+    " nothing from this call was kept"
+)
+
+
 class NewColumnsWarning(UserWarning):
     """batch_insert added columns to an existing table."""
 
@@ -106,6 +112,7 @@ class Database:
         self._tag = f" /* codemode:{secrets.token_hex(8)} */"
         self._deadline: float | None = None
         self._interrupt_error: BaseException | None = None
+        self._txn_open = False  # the current call opened a transaction
         self._depth = 0  # nested calls (a write from inside batch_insert's generator)
         self._log: list[tuple] = []
         self._log_since = 0.0
@@ -365,6 +372,8 @@ class Database:
     def _execute(
         self, stmt: guard.Statement, params: Any, full: str | None = None, n: int = 1
     ) -> sqlite3.Cursor:
+        if self._txn_lost():
+            raise sqlite3.OperationalError(_TXN_LOST)  # never write in autocommit
         if self._deadline is not None and time.monotonic() > self._deadline:
             # A script of many short statements never trips the progress
             # handler (it counts VM steps within one statement): check here.
@@ -401,6 +410,8 @@ class Database:
         self.conn.execute(sql).close()
 
     def _execute_many(self, sql: str, rows: list[tuple]) -> None:
+        if self._txn_lost():
+            raise sqlite3.OperationalError(_TXN_LOST)  # never write in autocommit
         self._auth.begin()
         # batch_insert streams for as long as its records last: query_timeout
         # bounds each chunk's SQL, not the whole call (nor the caller's generator).
@@ -503,9 +514,19 @@ class Database:
                 conn.execute(self._sql("SAVEPOINT codemode_nested"))
         else:
             self._begin(write)
+            self._txn_open = True
+
+    def _txn_lost(self) -> bool:
+        """An ON CONFLICT ROLLBACK (``UPDATE OR ROLLBACK``, a ROLLBACK conflict
+        clause) rolled back the call's transaction from inside a statement."""
+        conn = self._conn
+        return self._txn_open and conn is not None and not conn.in_transaction
 
     def _close_txn(self, ok: bool, nested: bool) -> None:
         if not nested:
+            lost, self._txn_open = self._txn_lost(), False
+            if lost and ok:
+                raise sqlite3.OperationalError(_TXN_LOST)
             self._end(ok)
             return
         with self._internal() as conn:

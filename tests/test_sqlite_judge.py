@@ -302,3 +302,28 @@ def test_explain_runs_inside_the_guarded_call(tmp_path):
         db.explain("SELECT * FROM pragma_table_info('t')")
     assert db.logs(1)["error"][0].startswith("SQLBlockedError")
     db.close()
+
+
+def test_on_conflict_rollback_never_leaves_a_call_half_done(tmp_path):
+    """OR ROLLBACK (now allowed) ends the call's transaction from inside a
+    statement: the call fails whole, and nothing runs on in autocommit."""
+    db = make_db(tmp_path)
+    db.exec(
+        "CREATE TABLE u (k TEXT PRIMARY KEY, note TEXT UNIQUE); CREATE TABLE b (x);"
+        "INSERT INTO u VALUES ('p', 'one'), ('q', 'two')"
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        db.exec("INSERT INTO b VALUES (1); UPDATE OR ROLLBACK u SET note = 'one' WHERE k = 'q'")
+
+    def records():
+        for i in range(6):
+            if i == 3:  # after the first chunk went in
+                with pytest.raises(sqlite3.IntegrityError):
+                    db.exec("UPDATE OR ROLLBACK u SET note = 'one' WHERE k = 'q'")
+            yield {"x": i}
+
+    with pytest.raises(sqlite3.OperationalError, match="ON CONFLICT ROLLBACK"):
+        db.batch_insert("b", records(), chunk_size=2)
+    assert frame_rows(db.query("SELECT count(*) FROM b")) == [(0,)]
+    assert frame_rows(db.query("SELECT * FROM u ORDER BY k")) == [("p", "one"), ("q", "two")]
+    db.close()
