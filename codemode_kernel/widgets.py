@@ -47,7 +47,7 @@ def _source(db: Database, table_or_sql: str) -> tuple[Any, str]:
         raise sqlite3.OperationalError(f"no such table: {text}")
     stmts = classify(text)  # the guard's errors, with positions, for a bad SELECT
     compiled = db._judge(stmts[0], text) if len(stmts) == 1 else None  # SQLite's verdict
-    kind = compiled.kind if compiled is not None else stmts[0].kind
+    kind = compiled.kind if compiled is not None else ""
     if len(stmts) != 1 or kind != "SELECT":
         raise ValueError(
             "browse() takes a table name or one SELECT; run writes with helpers.db.exec()"

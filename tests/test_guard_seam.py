@@ -313,7 +313,16 @@ def test_soups_get_a_result_or_a_typed_error_in_time(tmp_path_factory, parts, re
     """Whitespace, comment and quote soups up to ~100 kB through every SQL entry point."""
     sql = "".join(parts) * repeat
     db = make_db(tmp_path_factory.mktemp("soup"), query_timeout=2.0)
-    for call in (db.query, db.exec, db.run_script, classify):
+    calls = (
+        db.query,
+        db.exec,
+        db.run_script,
+        db.explain,
+        db.browse,
+        lambda text: db.create_table("soup", text),
+        classify,
+    )
+    for call in calls:
         start = time.monotonic()
         with contextlib.suppress(CodeModeError, sqlite3.Error, ValueError):
             call(sql)
