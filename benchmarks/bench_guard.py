@@ -15,7 +15,8 @@ from __future__ import annotations
 import itertools
 import time
 
-from codemode_kernel import _compile, guard
+from codemode_kernel import _compile
+from codemode_kernel import _guard as guard
 
 from .bench_query import POINT_SQL, _raw_df
 from .data import fresh_db, raw_connect, records
@@ -99,7 +100,7 @@ def run(cfg: Config) -> list[Row]:
         stmts = [guard.classify(s)[0] for s in batch]  # not timed: sqlglot below
         start = time.perf_counter()
         for stmt in stmts:
-            _compile.compile_statement(db.conn, db._auth, stmt, stmt.text, 1)
+            _compile.compile_statement(db.conn, db.connection.authorizer, stmt, stmt.text, 1)
         compile_each = (time.perf_counter() - start) / len(stmts)
         guard.classify.cache_clear()
         start = time.perf_counter()

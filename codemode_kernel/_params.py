@@ -25,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _sqltokens
+from ._guard import Statement
 from .errors import SQLParameterError
-from .guard import Statement
 
 __all__ = ["check_params", "expand_lists", "is_list_value"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .errors import SQLBlockedError
+
 __all__ = [
     "ALLOWED",
     "FORBIDDEN_FUNCTIONS",
@@ -9,7 +11,10 @@ __all__ = [
     "HINTS",
     "RESERVED_PREFIX",
     "RESERVED_TABLES",
+    "blocked",
+    "caret",
     "is_reserved",
+    "position",
 ]
 
 #: Functions refused anywhere in a statement (parser) and at prepare (engine).
@@ -63,3 +68,31 @@ def hint(kind: str) -> str:
     if upper.startswith("CREATE VIRTUAL") or upper.startswith("DROP VIRTUAL"):
         return HINTS["VIRTUAL TABLE"]
     return HINTS.get(upper.split()[-1], "") if upper.split() else ""
+
+
+# --- messages: the kind, where it is, what to do instead --------------------
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """(line, column), both 1-based, of ``offset`` in ``text``."""
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def caret(text: str, line: int, col: int) -> str:
+    """The source line and a ``^`` under column ``col``."""
+    lines = text.splitlines() or [""]
+    src = lines[min(line, len(lines)) - 1]
+    return f"  {src}\n  {' ' * max(col - 1, 0)}^"
+
+
+def blocked(kind: str, full: str, offset: int, n: int, why: str = "") -> SQLBlockedError:
+    """A :class:`SQLBlockedError` naming the kind, where it is, and what to do instead."""
+    line, col = position(full, offset)
+    where = f"statement {n}, line {line}, column {col}"
+    msg = f"{kind} is not allowed ({where}){': ' + why if why else ''}."
+    instead = hint(kind)
+    if instead:
+        msg += f" Instead: {instead}."
+    return SQLBlockedError(msg + " " + ALLOWED)
