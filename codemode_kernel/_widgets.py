@@ -32,6 +32,7 @@ class Source(Protocol):
 
     settings: Any
     connection: Any
+    judge: Any  #: SQLite's compile of a statement (``db._judge.Judge``)
 
     def query(self, sql: str, params: Any = None, *, limit: int | None = None) -> Any: ...
     def tables(self) -> list[str]: ...
@@ -56,7 +57,7 @@ def _source(db: Source, table_or_sql: str) -> tuple[Any, str]:
 
         raise sqlite3.OperationalError(f"no such table: {text}")
     stmts = classify(text)  # the guard's errors, with positions, for a bad SELECT
-    compiled = db._judge(stmts[0], text) if len(stmts) == 1 else None  # SQLite's verdict
+    compiled = db.judge.compiled(stmts[0], text) if len(stmts) == 1 else None  # SQLite
     kind = compiled.kind if compiled is not None else ""
     if len(stmts) != 1 or kind != "SELECT":
         raise ValueError(

@@ -166,10 +166,6 @@ class Database:
     def compile_guard(self, value: bool) -> None:
         self.judge.enabled = bool(value)
 
-    def _judge(self, stmt: Statement, full: str, n: int = 1):
-        """SQLite's compile of ``stmt`` (see :class:`~._judge.Judge`)."""
-        return self.judge.compiled(stmt, full, n)
-
     @staticmethod
     def _kind(kind: str, stmts: Sequence[Statement]) -> str:
         """The log's kind; notes a call that only SQLite (not sqlglot) could judge."""
@@ -198,7 +194,7 @@ class Database:
                     " Run scripts with helpers.db.exec(), or call query() once per SELECT"
                 )
             stmt, bound = self._bind(stmts[0], params)
-            compiled = self._judge(stmt, sql)
+            compiled = self.judge.compiled(stmt, sql)
             returns = compiled.returns_rows if compiled else stmt.returns_rows
             kind = compiled.kind if compiled else stmt.kind
             if not returns:
@@ -435,7 +431,7 @@ class Database:
             if len(stmts) != 1:
                 raise ValueError(f"explain() takes one statement; this SQL has {len(stmts)}")
             stmt, bound = self._bind(stmts[0], params)
-            self._judge(stmt, sql)
+            self.judge.compiled(stmt, sql)
         except Exception as exc:
             raise self._calls.refused("explain", sql, exc) from None
         # Inside the same guarded call as query(): lock, deadline, errors, log.

@@ -142,7 +142,7 @@ def test_compile_step_has_no_effect(tmp_path, sql, probe, before):
     db.exec("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT); INSERT INTO t VALUES (1, 'x')")
     _compile._cache.clear()
     stmt = classify(sql)[0]
-    compiled = db._judge(stmt, sql)
+    compiled = db.judge.compiled(stmt, sql)
     assert compiled is not None and compiled.writes
     with db.connection.internal() as conn:
         assert conn.execute(probe + db.connection.tag).fetchall() == before
@@ -166,7 +166,7 @@ def test_compile_reports_kind_and_rows_from_sqlite(tmp_path):
         "VALUES (1)": ("SELECT", True),
     }
     for sql, (kind, rows) in cases.items():
-        compiled = db._judge(classify(sql)[0], sql)
+        compiled = db.judge.compiled(classify(sql)[0], sql)
         assert (compiled.kind, compiled.returns_rows) == (kind, rows), sql
     db.close()
 
