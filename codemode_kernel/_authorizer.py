@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 
-from ._policy import FORBIDDEN_FUNCTIONS, FORBIDDEN_TABLES, RESERVED_PREFIX, RESERVED_TABLES
+from ._policy import (
+    FORBIDDEN_FUNCTIONS,
+    FORBIDDEN_TABLES,
+    RESERVED_PREFIX,
+    RESERVED_TABLES,
+    SUMMARY,
+)
+from .errors import SQLBlockedError
 
 __all__ = ["DDL_KINDS", "Authorizer", "sqlite_error_to_guard"]
 
@@ -139,13 +146,10 @@ class Authorizer:
 
 def sqlite_error_to_guard(exc: sqlite3.DatabaseError, auth: Authorizer, sql: str) -> Exception:
     """Turn 'not authorized' into SQLBlockedError (naming what was denied)."""
-    from .errors import SQLBlockedError
-
     if any(m in str(exc) for m in ("not authorized", "prohibited", "may not be modified")):
         what = auth.denied or "this statement"
         return SQLBlockedError(
             f"{what} is not allowed (refused by the engine-level guard): {sql.strip()[:200]!r}."
-            " Allowed: SELECT/WITH/VALUES, INSERT, UPDATE, DELETE, CREATE/DROP TABLE,"
-            " CREATE/DROP INDEX, ALTER TABLE; use helpers.db.schema() instead of PRAGMA."
+            f" {SUMMARY} Use helpers.db.schema() instead of PRAGMA."
         )
     return exc

@@ -27,9 +27,9 @@ import threading
 
 from . import _sqltokens
 from ._authorizer import DDL_KINDS, Authorizer
-from ._guard import Statement
 from ._limits import LIMITS, TEMP_PRAGMAS
 from ._policy import blocked, caret, position
+from ._statements import Statement
 from .errors import LimitExceededError, SQLBlockedError, SQLSyntaxError
 
 __all__ = ["Compiled", "compile_statement", "limit_error"]

@@ -23,90 +23,28 @@ Three checks, one policy (:mod:`._policy`):
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import itertools
 import sys
 import time
 
 from . import _sqltokens
-from ._authorizer import Authorizer, sqlite_error_to_guard
 from ._policy import (
-    ALLOWED,
     FORBIDDEN_FUNCTIONS,
-    FORBIDDEN_TABLES,
-    RESERVED_PREFIX,
-    RESERVED_TABLES,
+    REFUSED_FIRST_WORDS,
     blocked,
-    caret,
     is_reserved,
-    position,
 )
 from ._sqlglot_opinion import check_tree, opinion, rename_target, targets
-from ._sqltokens import Param
+from ._statements import Statement
 
 __all__ = [
-    "ALLOWED",
-    "FORBIDDEN_FUNCTIONS",
-    "RESERVED_PREFIX",
-    "RESERVED_TABLES",
-    "Authorizer",
+    "SQLGLOT_BUDGET_S",
     "EngineOnly",
     "ParserGuard",
-    "Statement",
-    "blocked",
-    "caret",
-    "check_identifier",
     "classify",
     "forbidden_call",
-    "is_reserved",
-    "position",
-    "split_statements",
 ]
-
-_ = (FORBIDDEN_TABLES, sqlite_error_to_guard, caret, position)  # re-exported
-
-
-@dataclasses.dataclass(frozen=True)
-class Statement:
-    """One classified statement of a SQL text."""
-
-    kind: str  #: e.g. "SELECT", "INSERT", "CREATE TABLE"; "?" until SQLite compiles it
-    text: str  #: the statement's own text, as sent to SQLite
-    offset: int  #: where it starts in the original text
-    returns_rows: bool  #: SELECT/VALUES, or a write with RETURNING (sqlglot's view)
-    positional: int  #: number of distinct ``?``/``?NNN`` parameters
-    named: frozenset[str]  #: keys of ``:name``/``@name``/``$name`` parameters (no prefix)
-    tables: frozenset[str] = frozenset()  #: tables read or written (lower case)
-    params: tuple[Param, ...] = ()  #: every parameter token, numbered as SQLite does
-    count: int = 0  #: sqlite3_bind_parameter_count (the largest parameter index)
-    engine_only: bool = False  #: sqlglot could not judge it; only SQLite did
-    parse_error: tuple[int, int] | None = None  #: sqlglot's (line, col) of a parse failure
-
-
-# --- messages ---------------------------------------------------------------
-
-
-def check_identifier(name: object, what: str = "table name") -> str:
-    """Validate a table/column name passed as a Python string.
-
-    Names are always quoted when rendered, but a name with quotes, ``;``,
-    brackets, backticks or control characters is almost always a mistake or
-    an attack, so it is refused with ``ValueError`` (``TypeError`` if not str).
-    """
-    if not isinstance(name, str):
-        raise TypeError(f"{what} must be a str, got {type(name).__name__}")
-    if not name.strip():
-        raise ValueError(f"{what} must not be empty")
-    if len(name) > 256:
-        raise ValueError(f"{what} is {len(name)} characters long; the limit is 256")
-    bad = sorted({c for c in name if c in "\"'`[];" or ord(c) < 32 or ord(c) == 127})
-    if bad:
-        shown = ", ".join(repr(c) for c in bad)
-        raise ValueError(
-            f"{what} {name!r} contains {shown}; use letters, digits, spaces, '_' or '-'"
-        )
-    return name
 
 
 def forbidden_call(text: str) -> str | None:
@@ -124,28 +62,8 @@ def forbidden_call(text: str) -> str | None:
     return None
 
 
-def split_statements(sql: str) -> list[tuple[int, str]]:
-    """Split a script into (offset, text) pieces the way SQLite would."""
-    return [(p.offset, p.text) for p in _sqltokens.split(sql)]
-
-
 # --- the leading keywords: SQLite's grammar names the statement -------------
 
-_REFUSED_FIRST = {
-    "PRAGMA": "PRAGMA",
-    "BEGIN": "TRANSACTION",
-    "COMMIT": "TRANSACTION",
-    "END": "TRANSACTION",
-    "ROLLBACK": "TRANSACTION",
-    "SAVEPOINT": "TRANSACTION",
-    "RELEASE": "TRANSACTION",
-    "ATTACH": "ATTACH",
-    "DETACH": "ATTACH",
-    "VACUUM": "VACUUM",
-    "REINDEX": "REINDEX",
-    "ANALYZE": "ANALYZE",
-    "EXPLAIN": "EXPLAIN",
-}
 _KIND_BY_WORDS = {
     "SELECT": "SELECT",
     "VALUES": "SELECT",
@@ -163,8 +81,8 @@ def _kind_from_words(words: list[str], full: str, offset: int, n: int) -> str:
     the statement, so this is exact; ``WITH`` is resolved by the compile step.
     """
     first = words[0] if words else ""
-    if first in _REFUSED_FIRST:
-        raise blocked(_REFUSED_FIRST[first], full, offset, n)
+    if first in REFUSED_FIRST_WORDS:
+        raise blocked(REFUSED_FIRST_WORDS[first], full, offset, n)
     if first in ("CREATE", "DROP"):
         rest = words[1:]
         if rest and rest[0] in ("TEMP", "TEMPORARY"):

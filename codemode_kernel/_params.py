@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _sqltokens
-from ._guard import Statement
+from ._statements import Statement
 from .errors import SQLParameterError
 
 __all__ = ["check_params", "expand_lists", "is_list_value"]

@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from .._authorizer import Authorizer, sqlite_error_to_guard
 from .._compile import limit_error
-from .._guard import Authorizer, sqlite_error_to_guard
 from .._limits import LIMITS, TEMP_PRAGMAS
 from ..errors import QueryTimeoutError, QuotaExceededError, SQLSyntaxError
 

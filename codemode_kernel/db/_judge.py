@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import _compile
-from .._guard import RESERVED_PREFIX, RESERVED_TABLES, Statement, forbidden_call
-from .._policy import ALLOWED
+from .._guard import forbidden_call
+from .._policy import RESERVED_PREFIX, RESERVED_TABLES, SUMMARY
 from .._sqltokens import leading_words
+from .._statements import Statement
 from ..errors import LimitExceededError, SQLBlockedError, SQLSyntaxError
 
 if TYPE_CHECKING:
@@ -99,5 +100,5 @@ class Judge:
             if bad:
                 raise SQLBlockedError(
                     f"function {bad}() is not allowed, and column {column} of {table} would"
-                    f" call it as its DEFAULT: it can load code or leak memory. {ALLOWED}"
+                    f" call it as its DEFAULT: it can load code or leak memory. {SUMMARY}"
                 )

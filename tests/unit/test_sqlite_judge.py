@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from codemode_kernel import _compile
-from codemode_kernel._guard import classify, split_statements
+from codemode_kernel._guard import classify
 from codemode_kernel._settings import Settings
+from codemode_kernel._statements import split_statements
 from codemode_kernel._store import SessionStore
 from codemode_kernel.db import Database
 from codemode_kernel.errors import SQLBlockedError, SQLParameterError, SQLSyntaxError
