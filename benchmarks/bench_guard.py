@@ -2,7 +2,7 @@
 statement (``EXPLAIN <stmt>`` under the recording authorizer) before it runs.
 
 Measured in one run against the same query with the compile step switched
-off (``Database.compile_guard = False``, parser and run-time authorizer
+off (``db.judge.enabled = False``, parser and run-time authorizer
 still on) and against raw sqlite3 + ``DataFrame.from_records``:
 
 * a point query repeated (the compile result is cached by SQL text);
@@ -40,11 +40,11 @@ def run(cfg: Config) -> list[Row]:
         raw = raw_connect(db.path)
 
         def without_compile(sql: str):
-            db.compile_guard = False
+            db.judge.enabled = False
             try:
                 return db.query(sql)
             finally:
-                db.compile_guard = True
+                db.judge.enabled = True
 
         point = compare(
             {

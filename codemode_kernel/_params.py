@@ -25,10 +25,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _sqltokens
+from ._records import adapt_params
 from ._statements import Statement
 from .errors import SQLParameterError
 
-__all__ = ["check_params", "expand_lists", "is_list_value"]
+__all__ = ["bind", "bind_exec", "bind_script", "check_params", "expand_lists", "is_list_value"]
 
 
 def _label(p: _sqltokens.Param) -> str:
@@ -256,3 +257,39 @@ def expand_lists(stmt: Statement, params: Any) -> tuple[Statement, Any]:
         named=frozenset(),
     )
     return new, bound
+
+
+def bind(stmt: Statement, params: Any, n: int = 1) -> tuple[Statement, Any]:
+    """(the statement to run, its adapted params): checked against SQLite's
+    parameter tokens, with lists expanded inside ``IN (...)``."""
+    if params is None and not stmt.params:
+        return stmt, None  # the common case, with nothing to check or adapt
+    check_params(stmt, params, n)
+    stmt, params = expand_lists(stmt, params)
+    return stmt, adapt_params(params)
+
+
+def bind_exec(stmts: tuple[Statement, ...], params: Any) -> tuple[tuple[Statement, ...], Any]:
+    """``exec()``: params bind to a single statement; a script takes none."""
+    if len(stmts) == 1:
+        one, bound = bind(stmts[0], params)
+        return (one,), bound
+    for n, stmt in enumerate(stmts, 1):
+        check_params(stmt, None, n)
+    return stmts, None
+
+
+def bind_script(
+    stmts: tuple[Statement, ...], params: Mapping | None
+) -> tuple[tuple[Statement, ...], list]:
+    """``run_script()`` (``%%sql``): one dict for the named parameters of every
+    statement; each statement gets the values it names."""
+    out, bound = [], []
+    for n, stmt in enumerate(stmts, 1):
+        mine = None
+        if params is not None and stmt.named:
+            mine = {k: params[k] for k in stmt.named & set(params)}
+        one, values = bind(stmt, mine, n)
+        out.append(one)
+        bound.append(values)
+    return tuple(out), bound

@@ -23,19 +23,29 @@ from typing import TYPE_CHECKING, Any
 from .. import _params
 from .._authorizer import Authorizer
 from .._checks import positive_int
+from .._ddl import create_table_sql
 from .._guard import ParserGuard
 from .._identifiers import check_identifier
-from .._records import adapt_params
+from .._settings import parse_overrides
 from .._statements import Statement
-from .._store import database_size
 from . import _introspect as introspect
 from . import _state as state
+from ._batch import BatchWriter
 from ._calls import Calls
 from ._connection import LIMITS, Connection
 from ._judge import Judge
 from ._log import SCHEMA as LOG_SCHEMA
 from ._metrics import SCHEMA as META_SCHEMA
-from ._results import ExecResult, check_limit, fetch, gc_paused, result_frame
+from ._plan import explain_plan
+from ._results import (
+    ExecResult,
+    check_limit,
+    fetch,
+    gc_paused,
+    result_frame,
+    run_each,
+    truncation_warning,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,8 +86,7 @@ class Database:
             state.SCHEMA + LOG_SCHEMA + META_SCHEMA,
         )
         self._calls = Calls(self.connection, lambda: self.settings)
-        #: SQLite's compile of each user statement before it runs.
-        self.judge = Judge(self.connection)
+        self.judge = Judge(self.connection)  #: SQLite's compile of each user statement
         self._metrics = self._calls.metrics
         #: Called with this Database each time it opens its file.
         self.on_open: list[Callable[[Database], None]] = []
@@ -135,8 +144,6 @@ class Database:
         >>> helpers.db.set_limits(query_timeout=5, max_rows=1000)
         {'max_rows': 1000, 'query_timeout': 5.0, 'max_db_mb': 1024.0}
         """
-        from .._settings import parse_overrides
-
         changes = parse_overrides(
             max_rows=max_rows, query_timeout=query_timeout, max_db_mb=max_db_mb
         )
@@ -147,34 +154,8 @@ class Database:
         s = self.settings
         return {"max_rows": s.max_rows, "query_timeout": s.query_timeout, "max_db_mb": s.max_db_mb}
 
-    # -- the execution core ------------------------------------------------
-
     def _classify(self, sql: object) -> tuple[Statement, ...]:
         return self.guard.statements(sql, max_length=LIMITS["SQLITE_LIMIT_SQL_LENGTH"])
-
-    def _bind(self, stmt: Statement, params: Any, n: int = 1) -> tuple[Statement, Any]:
-        """(the statement to run, its adapted params): checked against SQLite's
-        parameter tokens, with lists expanded inside ``IN (...)`` (``_params``)."""
-        if params is None and not stmt.params:
-            return stmt, None  # the common case, with nothing to check or adapt
-        _params.check_params(stmt, params, n)
-        stmt, params = _params.expand_lists(stmt, params)
-        return stmt, adapt_params(params)
-
-    @property
-    def compile_guard(self) -> bool:
-        """SQLite's compile of each statement before it runs (``_judge``). Off
-        only in the tests that prove the run-time authorizer alone."""
-        return self.judge.enabled
-
-    @compile_guard.setter
-    def compile_guard(self, value: bool) -> None:
-        self.judge.enabled = bool(value)
-
-    @staticmethod
-    def _kind(kind: str, stmts: Sequence[Statement]) -> str:
-        """The log's kind; notes a call that only SQLite (not sqlglot) could judge."""
-        return f"{kind} (engine-judged)" if any(s.engine_only for s in stmts) else kind
 
     # -- query / exec ------------------------------------------------------
 
@@ -198,10 +179,8 @@ class Database:
                     f"query() runs one statement; this SQL has {len(stmts)}."
                     " Run scripts with helpers.db.exec(), or call query() once per SELECT"
                 )
-            stmt, bound = self._bind(stmts[0], params)
-            compiled = self.judge.compiled(stmt, sql)
-            returns = compiled.returns_rows if compiled else stmt.returns_rows
-            kind = compiled.kind if compiled else stmt.kind
+            stmt, bound = _params.bind(stmts[0], params)
+            kind, returns = self.judge.shape(stmt, sql)
             if not returns:
                 raise ValueError(
                     f"query() is for statements that return rows; {kind} returns"
@@ -209,38 +188,27 @@ class Database:
                 )
         except Exception as exc:
             raise self._calls.refused("query", sql, exc) from None
-        write = kind != "SELECT"
+        write, log_kind = kind != "SELECT", Judge.log_kind("query", stmts)
         start = time.perf_counter()
         with gc_paused():
             with (
                 self.connection.lock,
-                self._calls.call(self._kind("query", stmts), sql, txn=write, write=write) as call,
+                self._calls.call(log_kind, sql, txn=write, write=write) as call,
             ):
                 before = self.conn.total_changes
                 cur = self.judge.run(stmt, bound, sql)
                 rows, columns, truncated = fetch(cur, row_limit)
                 call.rows = len(rows)
-                if write:
-                    # RETURNING applies every change at its first step; SQLite
-                    # counts them once the statement is reset, even if rows were cut.
-                    self._metrics.add("rows_written", self.conn.total_changes - before)
+                # RETURNING applies every change at its first step; SQLite
+                # counts them once the statement is reset, even if rows were cut.
+                call.written = self.conn.total_changes - before
+                call.statements = 1
             elapsed = (time.perf_counter() - start) * 1000
-            df = self._frame(rows, columns, sql, truncated, row_limit, elapsed)
+            df = result_frame(rows, columns, sql, truncated, row_limit, elapsed, self._metrics)
             del rows
-        self._metrics.add("statements", 1)
         if truncated and limit is None:  # an explicit lower limit was asked for
-            warnings.warn(
-                f"query returned more than {row_limit:,} rows; only the first {row_limit:,} are"
-                " in the DataFrame (truncated). Add WHERE/LIMIT, use helpers.db.browse(), or"
-                " raise max_rows (CODEMODE_MAX_ROWS)",
-                stacklevel=2,
-            )
+            warnings.warn(truncation_warning(row_limit), stacklevel=2)
         return df
-
-    def _frame(self, rows: list, columns: list, sql: str, truncated: bool, limit: int, ms: float):
-        self._metrics.add("queries", 1)
-        self._metrics.add("rows_read", len(rows))
-        return result_frame(rows, columns, sql, truncated, limit, ms)
 
     def exec(self, sql: str, params: Sequence | Mapping | None = None) -> ExecResult:
         """Run one allowed statement, or a script of several (then no params).
@@ -257,19 +225,13 @@ class Database:
                     f"params cannot be used with a script of {len(stmts)} statements;"
                     " run the parameterised statement in its own exec() call"
                 )
-            bound = None
-            if len(stmts) == 1:
-                one, bound = self._bind(stmts[0], params)
-                stmts = (one,)
-            else:
-                for n, s in enumerate(stmts, 1):
-                    _params.check_params(s, None, n)
+            stmts, bound = _params.bind_exec(stmts, params)
             self.judge.prejudge(stmts, sql)
             write = self.judge.writes(stmts, sql)
         except Exception as exc:
             raise self._calls.refused("exec", sql, exc) from None
         start = time.perf_counter()
-        kind = self._kind("exec", stmts)
+        kind = Judge.log_kind("exec", stmts)
         with self.connection.lock, self._calls.call(kind, sql, txn=True, write=write) as call:
             last_id = None
             before = self.conn.total_changes
@@ -280,10 +242,9 @@ class Database:
                 if cur.lastrowid and self.judge.kind_of(stmt, sql, n) in ("INSERT", "?"):
                     last_id = cur.lastrowid
                 cur.close()
-            call.rows = affected = self.conn.total_changes - before
+            call.rows = call.written = affected = self.conn.total_changes - before
+            call.statements = len(stmts)
             ms = round((time.perf_counter() - start) * 1000, 3)
-        self._metrics.add("statements", len(stmts))
-        self._metrics.add("rows_written", affected)
         return ExecResult(affected, last_id, len(stmts), ms)
 
     def run_script(
@@ -298,46 +259,29 @@ class Database:
         """
         row_limit = check_limit(limit, self.settings.max_rows)
         try:
-            pairs = [
-                self._bind(
-                    s,
-                    None
-                    if params is None or not s.named
-                    else {k: params[k] for k in s.named & set(params)},
-                    n,
-                )
-                for n, s in enumerate(self._classify(sql), 1)
-            ]
-            stmts = tuple(p[0] for p in pairs)
+            stmts, bound = _params.bind_script(self._classify(sql), params)
             self.judge.prejudge(stmts, sql)
             write = self.judge.writes(stmts, sql)
         except Exception as exc:
             raise self._calls.refused("script", sql, exc) from None
         # One SELECT needs no transaction of its own (as in query()).
         txn = write or len(stmts) > 1
-        out: list = []
-        kind = self._kind("script", stmts)
+        kind = Judge.log_kind("script", stmts)
         with self.connection.lock, self._calls.call(kind, sql, txn=txn, write=write) as call:
-            for n, (stmt, b) in enumerate(pairs, 1):
-                t0 = time.perf_counter()
-                before = self.conn.total_changes
-                cur = self.judge.run(stmt, b, sql, n)
-                stmt = dataclasses.replace(stmt, kind=self.judge.kind_of(stmt, sql, n))
-                last = cur.lastrowid
-                rows = fetch(cur, row_limit) if cur.description else None
-                n = self.conn.total_changes - before  # counted once reset (see query)
-                out.append((stmt, rows, n, last, round((time.perf_counter() - t0) * 1000, 3)))
+            out = run_each(self.connection, stmts, bound, row_limit, run=self.judge.runner(sql))
+            out = [(self.judge.as_compiled(st, sql, i), *r) for i, (st, *r) in enumerate(out, 1)]
             call.rows = sum(len(r[1][0]) for r in out if r[1] is not None)
+            call.statements = len(out)
+            call.written = sum(n for stmt, _, n, _, _ in out if stmt.kind != "SELECT")
         results: list[pd.DataFrame | ExecResult] = []
+        metrics = self._metrics
         for stmt, rows, n, last, ms in out:
-            self._metrics.add("statements", 1)
-            self._metrics.add("rows_written", n if stmt.kind != "SELECT" else 0)
             if rows is None:
                 last_id = last if stmt.kind == "INSERT" and last else None
                 results.append(ExecResult(n, last_id, 1, ms))
                 continue
-            data, columns, truncated = rows
-            results.append(self._frame(data, columns, stmt.text.strip(), truncated, row_limit, ms))
+            data, cols, cut = rows
+            results.append(result_frame(data, cols, stmt.text.strip(), cut, row_limit, ms, metrics))
         return results
 
     # -- batch_insert ------------------------------------------------------
@@ -365,29 +309,18 @@ class Database:
         >>> helpers.db.batch_insert("events", ({"id": i, "v": i * 0.5} for i in range(10**4)))
         10000
         """
-        from ._batch import BatchWriter
-
         check_identifier(table, "table name")
-        positive_int(chunk_size, "chunk_size")
-        writer = BatchWriter(
-            self.connection,
-            self.guard,
-            lambda: self.settings.query_timeout,
-            table,
-            records,
-            chunk_size=chunk_size,
-            create=create,
-            progress=progress,
-        )
+        options = {"chunk_size": chunk_size, "create": create, "progress": progress}
+        timeout = lambda: self.settings.query_timeout  # noqa: E731 - read per chunk
+        writer = BatchWriter(self.connection, self.guard, timeout, table, records, **options)
         with (
             self.connection.lock,
             self._calls.call(
                 "batch_insert", f"batch_insert into {table}", txn=True, write=True
             ) as call,
         ):
-            call.rows = count = writer.run()
-        self._metrics.add("rows_written", count)
-        self._metrics.add("statements", writer.statements)
+            call.rows = call.written = count = writer.run()
+            call.statements = writer.statements
         if writer.added:
             warnings.warn(
                 f"batch_insert added column(s) to {table!r}: {', '.join(writer.added)}",
@@ -409,8 +342,6 @@ class Database:
         >>> helpers.db.create_table("people", {"id": "INTEGER PRIMARY KEY", "name": "TEXT"})
         ExecResult(rows_affected=0, last_row_id=None, statements=1, elapsed_ms=...)
         """
-        from .._ddl import create_table_sql
-
         return self.exec(create_table_sql(name, schema, if_not_exists=if_not_exists))
 
     def tables(self) -> list[str]:
@@ -428,21 +359,15 @@ class Database:
         whole table although the query filters or joins on a column that an
         index could serve.
         """
-        from ._plan import explain_plan
-
         try:
             stmts = self._classify(sql)
             if len(stmts) != 1:
                 raise ValueError(f"explain() takes one statement; this SQL has {len(stmts)}")
-            stmt, bound = self._bind(stmts[0], params)
+            stmt, bound = _params.bind(stmts[0], params)
             self.judge.compiled(stmt, sql)
         except Exception as exc:
             raise self._calls.refused("explain", sql, exc) from None
-        # Inside the same guarded call as query(): lock, deadline, errors, log.
-        with (
-            self.connection.lock,
-            self._calls.call(self._kind("explain", stmts), sql) as call,
-        ):
+        with self.connection.lock, self._calls.call(Judge.log_kind("explain", stmts), sql) as call:
             plan = explain_plan(self.connection, stmt.text, bound)
             call.rows = len(plan)
         return plan
@@ -499,18 +424,7 @@ class Database:
         with self.connection.lock:
             self._calls.flush()
             counts = introspect.row_counts(self.connection, introspect.tables(self.connection))
-        meta = self.session.meta()
-        return self._metrics.report(
-            session_id=self.session.id,
-            path=str(self.path),
-            size_bytes=database_size(self.session.path),
-            tables=counts,
-            created=float(meta.get("created", 0.0)),
-            last_activity=float(meta.get("last_activity", 0.0)),
-            settings=self.settings,
-        )
-
-    # -- widgets (see _widgets.py) -----------------------------------------
+        return self._metrics.report(self.session, self.settings, counts)
 
     def browse(self, table_or_sql: str, page_size: int = 50):
         """A pager widget over a table or a SELECT, one page per SQL query."""

@@ -8,8 +8,9 @@ the call's transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import _compile
@@ -42,6 +43,22 @@ class Judge:
         with c.lock:
             return _compile.compile_statement(c.get(), c.authorizer, stmt, full, n)
 
+    def shape(self, stmt: Statement, full: str) -> tuple[str, bool]:
+        """(kind, returns rows) as SQLite's compile says (the parser's when disabled)."""
+        compiled = self.compiled(stmt, full)
+        if compiled is None:
+            return stmt.kind, stmt.returns_rows
+        return compiled.kind, compiled.returns_rows
+
+    @staticmethod
+    def log_kind(kind: str, stmts: Sequence[Statement]) -> str:
+        """The log's kind of a call; notes one that only SQLite (not sqlglot) could judge."""
+        return f"{kind} (engine-judged)" if any(s.engine_only for s in stmts) else kind
+
+    def runner(self, full: str) -> Callable[[Statement, Any, int], sqlite3.Cursor]:
+        """:meth:`run` for the statements of ``full`` (for ``_results.run_each``)."""
+        return lambda stmt, params, n: self.run(stmt, params, full, n)
+
     def prejudge(self, stmts: Sequence[Statement], full: str) -> None:
         """Compile every statement before anything runs. A statement that needs
         an earlier one's table is judged again just before it runs."""
@@ -57,6 +74,10 @@ class Judge:
         """The statement's kind as SQLite's compile says (the parser's when disabled)."""
         compiled = self.compiled(stmt, full, n)
         return compiled.kind if compiled is not None else stmt.kind
+
+    def as_compiled(self, stmt: Statement, full: str, n: int = 1) -> Statement:
+        """``stmt`` with the kind SQLite's compile gives it."""
+        return dataclasses.replace(stmt, kind=self.kind_of(stmt, full, n))
 
     def writes(self, stmts: Sequence[Statement], full: str) -> bool:
         """Whether any statement may write (one not compiled yet counts as a write)."""

@@ -92,7 +92,7 @@ def _sqlglot_fails(sql: str) -> bool:
 def setup(request, tmp_path):
     os.makedirs(SCRATCH, exist_ok=True)
     db = make_db(tmp_path, parser=request.param == "whole guard")
-    db.compile_guard = request.param != "run-time authorizer alone"
+    db.judge.enabled = request.param != "run-time authorizer alone"
     assert isinstance(db.guard, EngineOnly) == (request.param != "whole guard")
     yield db
     db.close()
