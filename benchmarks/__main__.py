@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import (
+    bench_guard,
     bench_insert,
     bench_kernel,
     bench_mcp,
@@ -20,7 +21,7 @@ from . import (
 )
 from .harness import Config, Row
 
-GROUPS = ("query", "insert", "kernel", "timeouts", "sweep", "mcp")
+GROUPS = ("query", "guard", "insert", "kernel", "timeouts", "sweep", "mcp")
 
 
 def _kernel_group(cfg: Config) -> list[Row]:
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     env = report.environment()
     groups: dict[str, Callable[[Config], list[Row]]] = {
         "query": bench_query.run,
+        "guard": bench_guard.run,
         "insert": bench_insert.run,
         "kernel": _kernel_group,  # kernel rows + both timeouts
         "sweep": lambda c: [bench_sweep.run(c)],

@@ -12,7 +12,9 @@ This module is the public API; every name in ``__all__`` is kept stable
     Exception
     └── CodeModeError                 everything codemode refuses or stops
         ├── SQLBlockedError           a statement outside the SQL policy
-        ├── SQLSyntaxError            SQL that does not parse
+        ├── SQLSyntaxError            SQL that SQLite cannot parse (its own message)
+        ├── SQLParameterError         parameters and placeholders that do not match
+        ├── LimitExceededError        a statement beyond a SQLite limit the guard sets
         ├── QueryTimeoutError         a statement past query_timeout
         ├── StateError                a state key or value that cannot be stored
         ├── QuotaExceededError        the database at its size quota
@@ -30,10 +32,12 @@ from .errors import (
     CeilingError,
     CellTimeoutError,
     CodeModeError,
+    LimitExceededError,
     QueryTimeoutError,
     QuotaExceededError,
     ResultTooLargeError,
     SQLBlockedError,
+    SQLParameterError,
     SQLSyntaxError,
     StateError,
 )
@@ -48,10 +52,12 @@ __all__ = [
     "Database",
     "ExecResult",
     "Execution",
+    "LimitExceededError",
     "QueryTimeoutError",
     "QuotaExceededError",
     "ResultTooLargeError",
     "SQLBlockedError",
+    "SQLParameterError",
     "SQLSyntaxError",
     "Settings",
     "StateError",

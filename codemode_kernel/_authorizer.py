@@ -1,7 +1,8 @@
-"""The engine layer of the guard: SQLite's authorizer callback.
+"""The engine layer: SQLite's authorizer callback enforces the policy.
 
-It denies inside the engine what the parser layer (:mod:`._guard`) refuses,
-so a parser mistake is not a bypass. The policy itself is :mod:`._policy`.
+It runs at every prepare, so it judges the statement SQLite will actually run,
+whatever any parser made of its text. The same callback judges the compile
+step (``_compile``), where it also records every action code.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from ._policy import (
 )
 from .errors import SQLBlockedError
 
-__all__ = ["Authorizer", "sqlite_error_to_guard"]
-
+__all__ = ["DDL_KINDS", "Authorizer", "sqlite_error_to_guard"]
 
 _A = sqlite3
 _ALWAYS_DENY = {
@@ -38,20 +38,22 @@ _ALWAYS_DENY = {
     _A.SQLITE_CREATE_VTABLE: "CREATE VIRTUAL TABLE",
     _A.SQLITE_DROP_VTABLE: "DROP VIRTUAL TABLE",
     _A.SQLITE_ANALYZE: "ANALYZE",
+    # TEMP objects live in a file outside the size quota (issue 17, kind 2).
+    _A.SQLITE_CREATE_TEMP_TABLE: "CREATE TEMP TABLE",
+    _A.SQLITE_CREATE_TEMP_INDEX: "CREATE TEMP INDEX",
+    _A.SQLITE_DROP_TEMP_TABLE: "DROP TEMP TABLE",
+    _A.SQLITE_DROP_TEMP_INDEX: "DROP TEMP INDEX",
 }
-_DDL = {
-    _A.SQLITE_CREATE_TABLE,
-    _A.SQLITE_CREATE_INDEX,
-    _A.SQLITE_CREATE_TEMP_TABLE,
-    _A.SQLITE_CREATE_TEMP_INDEX,
-    _A.SQLITE_DROP_TABLE,
-    _A.SQLITE_DROP_INDEX,
-    _A.SQLITE_DROP_TEMP_TABLE,
-    _A.SQLITE_DROP_TEMP_INDEX,
-    _A.SQLITE_ALTER_TABLE,
+#: The DDL action codes users may fire, and the statement kind each one means.
+DDL_KINDS = {
+    _A.SQLITE_CREATE_TABLE: "CREATE TABLE",
+    _A.SQLITE_CREATE_INDEX: "CREATE INDEX",
+    _A.SQLITE_DROP_TABLE: "DROP TABLE",
+    _A.SQLITE_DROP_INDEX: "DROP INDEX",
+    _A.SQLITE_ALTER_TABLE: "ALTER TABLE",
 }
+_TABLE_IN_ARG2 = {_A.SQLITE_CREATE_INDEX, _A.SQLITE_ALTER_TABLE, _A.SQLITE_DROP_INDEX}
 _WRITES = {_A.SQLITE_INSERT, _A.SQLITE_UPDATE, _A.SQLITE_DELETE}
-_CREATES = {_A.SQLITE_CREATE_TABLE, _A.SQLITE_CREATE_TEMP_TABLE}
 
 
 class Authorizer:
@@ -62,18 +64,22 @@ class Authorizer:
     CREATE INDEX fires REINDEX, so those are allowed only after the statement
     has fired a DDL action code.
     ``internal = True`` relaxes everything for the kernel's own statements.
+    ``record`` (a list) receives ``(action, arg1, arg2)`` of every call while set.
     """
 
     def __init__(self) -> None:
         self.internal = False
         self.denied: str | None = None
+        self.record: list[tuple] | None = None
         self._ddl = False
         self._index = False
+        self._alter = False
 
     def begin(self) -> None:
         self.denied = None
         self._ddl = False
         self._index = False
+        self._alter = False
 
     def _deny(self, what: str) -> int:
         if self.denied is None:
@@ -83,26 +89,23 @@ class Authorizer:
     def __call__(self, action: int, arg1, arg2, dbname, source) -> int:
         if self.internal:
             return sqlite3.SQLITE_OK
+        if self.record is not None:
+            self.record.append((action, arg1, arg2))
+        if action == _A.SQLITE_PRAGMA and self._alter and (arg1 or "").lower() == "quick_check":
+            return sqlite3.SQLITE_OK  # ALTER TABLE's own check of existing rows (see READ)
         if action in _ALWAYS_DENY:
             return self._deny(_ALWAYS_DENY[action])
-        if action in _DDL:
+        if action in DDL_KINDS:
+            if (dbname or "").lower() == "temp":
+                # CREATE TABLE temp.x fires the plain CREATE_TABLE code.
+                return self._deny(f"{DDL_KINDS[action]} in temp")
             self._ddl = True
-            self._index |= action in (_A.SQLITE_CREATE_INDEX, _A.SQLITE_CREATE_TEMP_INDEX)
-            table = (
-                arg2
-                if action
-                in (
-                    _A.SQLITE_CREATE_INDEX,
-                    _A.SQLITE_CREATE_TEMP_INDEX,
-                    _A.SQLITE_ALTER_TABLE,
-                    _A.SQLITE_DROP_INDEX,
-                    _A.SQLITE_DROP_TEMP_INDEX,
-                )
-                else arg1
-            )
+            self._index |= action == _A.SQLITE_CREATE_INDEX
+            self._alter |= action == _A.SQLITE_ALTER_TABLE
+            table = arg2 if action in _TABLE_IN_ARG2 else arg1
             if table and (
                 table.lower() in RESERVED_TABLES
-                or (action in _CREATES and table.lower().startswith(RESERVED_PREFIX))
+                or (action == _A.SQLITE_CREATE_TABLE and table.lower().startswith(RESERVED_PREFIX))
             ):
                 return self._deny(f"changing {table}")
             return sqlite3.SQLITE_OK
@@ -115,6 +118,10 @@ class Authorizer:
             return sqlite3.SQLITE_OK
         if action == _A.SQLITE_READ:
             table = (arg1 or "").lower()
+            if table == "pragma_quick_check" and self._alter:
+                # ALTER TABLE ... ADD COLUMN with a CHECK or NOT NULL verifies the
+                # existing rows by reading pragma_quick_check itself (SQLite >= 3.37).
+                return sqlite3.SQLITE_OK
             if table in FORBIDDEN_TABLES or table.startswith("pragma_"):
                 return self._deny(f"reading {arg1}")
             return sqlite3.SQLITE_OK

@@ -160,7 +160,7 @@ class SQLMagics(Magics):
 
         stmts = classify(sql)
         last = stmts[-1]
-        if last.kind != "SELECT":
+        if last.kind not in ("SELECT", "?"):  # "?": WITH ..., SQLite decides (browse)
             raise UsageError(f"--browse needs the last statement to be a SELECT, not {last.kind}")
         # A lone SELECT (maybe after comments) leaves nothing to run before it.
         return (sql[: last.offset] if len(stmts) > 1 else ""), last.text

@@ -7,6 +7,8 @@ docs/guard.md explains it.
 
 from __future__ import annotations
 
+from .errors import SQLBlockedError
+
 __all__ = [
     "ALLOWED",
     "ALLOWED_KINDS",
@@ -18,7 +20,11 @@ __all__ = [
     "RESERVED_PREFIX",
     "RESERVED_TABLES",
     "SUMMARY",
+    "blocked",
+    "caret",
     "hint",
+    "is_reserved",
+    "position",
 ]
 
 #: The statement kinds the parser layer lets through (``Statement.kind``).
@@ -57,6 +63,11 @@ HINTS = {
     "VIRTUAL TABLE": "virtual tables are not available in the session database",
     "ANALYZE": "the kernel manages statistics",
     "REINDEX": "indexes are maintained automatically",
+    "SAVEPOINT": "every helpers.db call is already one atomic transaction; "
+    "pass several statements to one helpers.db.exec() call",
+    "DETACH": "all data lives in the session database",
+    "TEMP": "the session database is itself temporary: create an ordinary table (and drop it"
+    " when done); TEMP objects would live outside the size quota",
 }
 
 #: Statements refused by their first keyword, before any parsing (so a form
@@ -82,12 +93,55 @@ ALLOWED = (
     "SELECT/WITH/VALUES, INSERT (OR REPLACE, UPSERT, RETURNING), UPDATE, DELETE,"
     " CREATE/DROP TABLE, CREATE/DROP INDEX, ALTER TABLE"
 )
-#: What users ask for most that is refused, in words.
-REFUSED = "PRAGMA (use helpers.db.schema()), ATTACH, BEGIN/COMMIT, triggers, views, virtual tables"
+#: What users ask for most that is refused, in words (Markdown).
+REFUSED = (
+    "PRAGMA (use `helpers.db.schema()`), ATTACH, BEGIN/COMMIT, triggers, views, virtual tables"
+)
 #: The one summary sentence every refusal ends with.
 SUMMARY = f"Allowed: {ALLOWED}."
 
 
 def hint(kind: str) -> str:
     """What to do instead of a refused statement of ``kind`` ("" if nothing to say)."""
-    return HINTS.get(kind.split()[-1] if kind not in HINTS else kind, "")
+    upper = kind.upper()
+    if upper in HINTS:
+        return HINTS[upper]
+    if "TEMP" in upper.split() or upper.endswith(" IN TEMP"):
+        return HINTS["TEMP"]
+    if upper.startswith(("CREATE VIRTUAL", "DROP VIRTUAL")):
+        return HINTS["VIRTUAL TABLE"]
+    return HINTS.get(upper.split()[-1], "") if upper.split() else ""
+
+
+def is_reserved(name: str) -> bool:
+    """True for names users may not create or write: ``sqlite_*`` and ``_codemode_*``."""
+    low = name.lower()
+    return low.startswith("sqlite_") or low.startswith(RESERVED_PREFIX)
+
+
+# --- messages: the kind, where it is, what to do instead --------------------
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """(line, column), both 1-based, of ``offset`` in ``text``."""
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def caret(text: str, line: int, col: int) -> str:
+    """The source line and a ``^`` under column ``col``."""
+    lines = text.splitlines() or [""]
+    src = lines[min(line, len(lines)) - 1]
+    return f"  {src}\n  {' ' * max(col - 1, 0)}^"
+
+
+def blocked(kind: str, full: str, offset: int, n: int, why: str = "") -> SQLBlockedError:
+    """A :class:`SQLBlockedError` naming the kind, where it is, and what to do instead."""
+    line, col = position(full, offset)
+    where = f"statement {n}, line {line}, column {col}"
+    msg = f"{kind} is not allowed ({where}){': ' + why if why else ''}."
+    instead = hint(kind)
+    if instead:
+        msg += f" Instead: {instead}."
+    return SQLBlockedError(msg + " " + SUMMARY)

@@ -1,97 +1,38 @@
-"""What a statement is, before any policy: SQLite's split, and its placeholders.
+"""What a statement is, before any policy: SQLite's split, and its parameters.
 
-Statements are split with SQLite's own notion of a complete statement
-(``sqlite3.complete_statement``), not sqlglot's.
+Statements are split by SQLite's own tokenizer rules (``_sqltokens``: where
+``sqlite3.complete_statement`` would split, in one linear pass), not
+sqlglot's. Parameters are SQLite's own tokens, numbered as SQLite numbers
+them; ``_params`` checks and binds them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-import sqlite3
-from collections.abc import Mapping, Sequence
 
-__all__ = ["Statement", "check_params", "split_statements"]
+from . import _sqltokens
+from ._sqltokens import Param
+
+__all__ = ["Statement", "split_statements"]
 
 
 @dataclasses.dataclass(frozen=True)
 class Statement:
     """One classified statement of a SQL text."""
 
-    kind: str  #: e.g. "SELECT", "INSERT", "CREATE TABLE"
+    kind: str  #: e.g. "SELECT", "INSERT", "CREATE TABLE"; "?" until SQLite compiles it
     text: str  #: the statement's own text, as sent to SQLite
     offset: int  #: where it starts in the original text
-    returns_rows: bool  #: SELECT/VALUES, or a write with RETURNING
-    positional: int  #: number of ``?`` placeholders
-    named: frozenset[str]  #: names of ``:name`` placeholders
+    returns_rows: bool  #: SELECT/VALUES, or a write with RETURNING (sqlglot's view)
+    positional: int  #: number of distinct ``?``/``?NNN`` parameters
+    named: frozenset[str]  #: keys of ``:name``/``@name``/``$name`` parameters (no prefix)
     tables: frozenset[str] = frozenset()  #: tables read or written (lower case)
+    params: tuple[Param, ...] = ()  #: every parameter token, numbered as SQLite does
+    count: int = 0  #: sqlite3_bind_parameter_count (the largest parameter index)
+    engine_only: bool = False  #: sqlglot could not judge it; only SQLite did
+    parse_error: tuple[int, int] | None = None  #: sqlglot's (line, col) of a parse failure
 
 
 def split_statements(sql: str) -> list[tuple[int, str]]:
-    """Split a script into (offset, text) pieces the way SQLite would.
-
-    A piece ends at a ``;`` after which ``sqlite3.complete_statement`` holds.
-    Pieces that are only whitespace, comments or ``;`` are dropped.
-    """
-    pieces: list[tuple[int, str]] = []
-    start = 0
-    for m in re.finditer(";", sql):
-        end = m.end()
-        if sqlite3.complete_statement(sql[start:end]):
-            pieces.append((start, sql[start:end]))
-            start = end
-    if sql[start:].strip():
-        pieces.append((start, sql[start:]))
-    out = []
-    for off, txt in pieces:
-        if _is_blank(txt):
-            continue
-        # Positions in messages point at the statement's first token.
-        lead = _LEADING_BLANK.match(txt).end()
-        out.append((off + lead, txt[lead:]))
-    return out
-
-
-_LEADING_BLANK = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
-_BLANK = re.compile(r"(?:\s+|;|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
-
-
-def _is_blank(text: str) -> bool:
-    return _BLANK.fullmatch(text) is not None
-
-
-def check_params(stmt: Statement, params: object, n: int = 1) -> None:
-    """Check that ``params`` fits the statement's placeholders (before SQLite)."""
-    label = f"statement {n}" if n > 1 else "the statement"
-    if params is None:
-        if stmt.positional or stmt.named:
-            need = (
-                f"{stmt.positional} ? value(s)"
-                if stmt.positional
-                else (", ".join(":" + x for x in sorted(stmt.named)))
-            )
-            raise ValueError(f"{label} has placeholders ({need}) but no params were given")
-        return
-    if isinstance(params, Mapping):
-        if stmt.positional:
-            raise TypeError(
-                f"{label} uses ? placeholders, which take a sequence (list/tuple), not a dict;"
-                " use :name placeholders with a dict"
-            )
-        missing = sorted(stmt.named - set(params))
-        if missing:
-            raise ValueError(f"missing value for parameter {', '.join(':' + m for m in missing)}")
-        return
-    if isinstance(params, str | bytes) or not isinstance(params, Sequence):
-        raise TypeError(
-            f"params must be a sequence for ? or a dict for :name, got {type(params).__name__}"
-        )
-    if stmt.named:
-        raise TypeError(
-            f"{label} uses :name placeholders ({', '.join(':' + x for x in sorted(stmt.named))}),"
-            " which take a dict, not a sequence"
-        )
-    if len(params) != stmt.positional:
-        raise ValueError(
-            f"{label} has {stmt.positional} ? placeholder(s) but {len(params)} value(s) were given"
-        )
+    """Split a script into (offset, text) pieces the way SQLite would."""
+    return [(p.offset, p.text) for p in _sqltokens.split(sql)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -32,7 +33,8 @@ class Source(Protocol):
 
     settings: Any
     connection: Any
-    guard: Any
+    guard: Any  #: the parser layer (``_guard.ParserGuard``)
+    judge: Any  #: SQLite's compile of a statement (``db._judge.Judge``)
 
     def query(self, sql: str, params: Any = None, *, limit: int | None = None) -> Any: ...
     def tables(self) -> list[str]: ...
@@ -42,6 +44,7 @@ class Source(Protocol):
 def _source(db: Source, table_or_sql: str) -> tuple[Any, str]:
     """(sqlglot FROM source, label) for a table name or a single SELECT."""
     from sqlglot import exp, parse_one
+    from sqlglot.errors import SqlglotError
 
     if not isinstance(table_or_sql, str):
         raise TypeError(f"browse() takes a table name or a SELECT, got {type(table_or_sql)}")
@@ -57,11 +60,22 @@ def _source(db: Source, table_or_sql: str) -> tuple[Any, str]:
         raise sqlite3.OperationalError(f"no such table: {text}")
     # The guard's errors, with positions, for a bad SELECT; the size is checked first.
     stmts = db.guard.statements(text, timeout=db.settings.query_timeout)
-    if len(stmts) != 1 or stmts[0].kind != "SELECT":
+    compiled = db.judge.compiled(stmts[0], text) if len(stmts) == 1 else None  # SQLite
+    kind = compiled.kind if compiled is not None else ""
+    if len(stmts) != 1 or kind != "SELECT":
         raise ValueError(
             "browse() takes a table name or one SELECT; run writes with helpers.db.exec()"
         )
-    return parse_one(text, read="sqlite").subquery(_ALIAS), text
+    try:
+        return parse_one(text, read="sqlite").subquery(_ALIAS), text
+    except (SqlglotError, RecursionError):
+        # A SELECT SQLite compiles but sqlglot cannot parse: page it as a
+        # parenthesised subquery (see Pager._query); SQLite judges the result.
+        return exp.Table(this=exp.to_identifier(_RAW, quoted=True)).as_(_ALIAS), text
+
+
+#: Stands for a SELECT sqlglot cannot parse in the pager's own SQL.
+_RAW = f"__codemode_raw_{secrets.token_hex(6)}__"
 
 
 class Pager:
@@ -147,6 +161,10 @@ class Pager:
         return max(1, math.ceil(self.total / self.page_size))
 
     def _query(self, sql: str, limit: int) -> pd.DataFrame:
+        if _RAW in sql:
+            # The user's SELECT, whole and as written, as a subquery (the newline
+            # ends a trailing -- comment). It compiled alone as one SELECT.
+            sql = sql.replace(f'"{_RAW}"', f"(\n{self.label}\n)")
         return self.db.query(sql, self.params, limit=limit)
 
     def page_sql(self) -> str:

@@ -10,10 +10,12 @@ __all__ = [
     "CeilingError",
     "CellTimeoutError",
     "CodeModeError",
+    "LimitExceededError",
     "QueryTimeoutError",
     "QuotaExceededError",
     "ResultTooLargeError",
     "SQLBlockedError",
+    "SQLParameterError",
     "SQLSyntaxError",
     "StateError",
 ]
@@ -58,3 +60,11 @@ class ResultTooLargeError(CodeModeError):
 
 class CeilingError(CodeModeError, ValueError):
     """A session asked to raise a limit above the ceiling the operator set."""
+
+
+class LimitExceededError(CodeModeError):
+    """A statement exceeds one of SQLite's limits that the guard sets; the message names it."""
+
+
+class SQLParameterError(CodeModeError, ValueError):
+    """Parameters and placeholders do not match; the message names the parameter."""

@@ -13,20 +13,18 @@ each call), ``_log``, ``_metrics``, ``_state``, ``_introspect``, ``_results``,
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .. import _params
 from .._authorizer import Authorizer
 from .._checks import positive_int
 from .._ddl import create_table_sql
 from .._guard import ParserGuard
 from .._identifiers import check_identifier
-from .._records import adapt_params
-from .._settings import parse_overrides
 from .._statements import Statement
 from ..errors import CodeModeError
 from . import _introspect as introspect
@@ -34,6 +32,8 @@ from . import _state as state
 from ._batch import BatchWriter
 from ._calls import Calls
 from ._connection import LIMITS, Connection
+from ._judge import Judge
+from ._limit_methods import LimitMethods
 from ._log import SCHEMA as LOG_SCHEMA
 from ._metrics import SCHEMA as META_SCHEMA
 from ._plan import explain_plan
@@ -60,7 +60,7 @@ class NewColumnsWarning(UserWarning):
     """batch_insert added columns to an existing table."""
 
 
-class Database(state.StateMethods):
+class Database(state.StateMethods, LimitMethods):
     """The session database. Reach it as ``helpers.db`` in a notebook.
 
     >>> helpers.db.create_table("trials", "id INTEGER PRIMARY KEY, phase TEXT")
@@ -86,6 +86,7 @@ class Database(state.StateMethods):
             state.SCHEMA + LOG_SCHEMA + META_SCHEMA,
         )
         self._calls = Calls(self.connection, lambda: self.settings)
+        self.judge = Judge(self.connection)  #: SQLite's compile of each user statement
         self._metrics = self._calls.metrics
         #: Called with this Database each time it opens its file.
         self.on_open: list[Callable[[Database], None]] = []
@@ -137,56 +138,10 @@ class Database(state.StateMethods):
         """
         self.connection.interrupt(error)
 
-    def set_limits(
-        self,
-        *,
-        max_rows: int | None = None,
-        query_timeout: float | None = None,
-        max_db_mb: float | None = None,
-    ) -> dict[str, float]:
-        """Change this session's limits at run time; return the limits now in force.
-
-        The kernel's settings (``CODEMODE_*``) are the defaults; this lowers
-        (or raises) them for this session, e.g. to give an agent a tighter
-        budget. The size quota applies at once, also to an open database.
-        A limit may be raised up to its ceiling (``CODEMODE_<LIMIT>_MAX``,
-        by default the operator's own ``CODEMODE_<LIMIT>``) and no further:
-        CeilingError names it. Each change and refusal is logged (kind ``set_limits``).
-
-        >>> helpers.db.set_limits(query_timeout=5, max_rows=1000)
-        {'max_rows': 1000, 'query_timeout': 5.0, 'max_db_mb': 1024.0}
-        """
-        asked = {"max_rows": max_rows, "query_timeout": query_timeout, "max_db_mb": max_db_mb}
-        text = "set_limits(" + ", ".join(f"{k}={v!r}" for k, v in asked.items() if v is not None)
-        try:
-            changes = parse_overrides(**asked)
-            for name, value in changes.items():
-                self.settings.check_ceiling(name, value)
-        except ValueError as exc:  # CeilingError included
-            raise self._calls.refused("set_limits", text + ")", exc) from None
-        if changes:
-            self.log_event("set_limits", text + ")")
-        with self.connection.lock:
-            self.settings = dataclasses.replace(self.settings, **changes)
-            if "max_db_mb" in changes:
-                self.connection.set_quota(self.settings.max_db_mb)
-        s = self.settings
-        return {"max_rows": s.max_rows, "query_timeout": s.query_timeout, "max_db_mb": s.max_db_mb}
-
-    def log_event(self, kind: str, text: str, error: BaseException | None = None) -> None:
-        """Add an entry to the execution log that is not a SQL call (a limit changed)."""
-        self._calls.record(kind, text, 0, 0.0, error)
-
     def _classify(self, sql: object) -> tuple[Statement, ...]:
         return self.guard.statements(
             sql, max_length=LIMITS["SQLITE_LIMIT_SQL_LENGTH"], timeout=self.settings.query_timeout
         )
-
-    def _bind(self, stmt: Statement, params: Any) -> Any:
-        if params is None and not stmt.positional and not stmt.named:
-            return None  # the common case, with nothing to check or adapt
-        self.guard.check_params(stmt, params)
-        return adapt_params(params)
 
     # -- query / exec ------------------------------------------------------
 
@@ -210,29 +165,30 @@ class Database(state.StateMethods):
                     f"query() runs one statement; this SQL has {len(stmts)}."
                     " Run scripts with helpers.db.exec(), or call query() once per SELECT"
                 )
-            if not stmts[0].returns_rows:
+            stmt, bound = _params.bind(stmts[0], params)
+            kind, returns = self.judge.shape(stmt, sql)
+            if not returns:
                 raise ValueError(
-                    f"query() is for statements that return rows; {stmts[0].kind} returns"
+                    f"query() is for statements that return rows; {kind} returns"
                     " none. Use helpers.db.exec() for writes (or add RETURNING)"
                 )
         except Exception as exc:
             raise self._calls.refused("query", sql, exc) from None
-        stmt = stmts[0]
-        bound = self._bind(stmt, params)
-        write = stmt.kind != "SELECT"
+        write, log_kind = kind != "SELECT", Judge.log_kind("query", stmts)
         start = time.perf_counter()
         with gc_paused():
             with (
                 self.connection.lock,
-                self._calls.call("query", sql, txn=write, write=write) as call,
+                self._calls.call(log_kind, sql, txn=write, write=write) as call,
             ):
-                before = self.conn.total_changes
-                cur = self.connection.execute(stmt.text, bound)
+                conn = self.connection.get()
+                before = conn.total_changes
+                cur = self.judge.run(stmt, bound, sql)
                 rows, columns, truncated, cut = fetch(cur, row_limit, self._max_result_bytes)
                 call.rows = len(rows)
                 # RETURNING applies every change at its first step; SQLite
                 # counts them once the statement is reset, even if rows were cut.
-                call.written = self.conn.total_changes - before
+                call.written = conn.total_changes - before
                 call.statements = 1
                 # Before COMMIT: under warnings.simplefilter("error") the call
                 # then fails whole, instead of raising after its writes were kept.
@@ -264,19 +220,21 @@ class Database(state.StateMethods):
                     f"params cannot be used with a script of {len(stmts)} statements;"
                     " run the parameterised statement in its own exec() call"
                 )
-            bound = self._bind(stmts[0], params) if len(stmts) == 1 else None
+            stmts, bound = _params.bind_exec(stmts, params)
+            self.judge.prejudge(stmts, sql)
+            write = self.judge.writes(stmts, sql)
         except Exception as exc:
             raise self._calls.refused("exec", sql, exc) from None
         start = time.perf_counter()
-        write = any(s.kind != "SELECT" for s in stmts)
-        with self.connection.lock, self._calls.call("exec", sql, txn=True, write=write) as call:
+        kind = Judge.log_kind("exec", stmts)
+        with self.connection.lock, self._calls.call(kind, sql, txn=True, write=write) as call:
             last_id = None
             before = self.conn.total_changes
-            for stmt in stmts:
+            for n, stmt in enumerate(stmts, 1):
                 # execute() takes the first step, which applies every change
                 # (RETURNING included); exec() discards rows, so none is fetched.
-                cur = self.connection.execute(stmt.text, bound)
-                if cur.lastrowid and stmt.kind in ("INSERT", "?"):
+                cur = self.judge.run(stmt, bound, sql, n)
+                if cur.lastrowid and self.judge.kind_of(stmt, sql, n) in ("INSERT", "?"):
                     last_id = cur.lastrowid
                 cur.close()
             call.rows = call.written = affected = self.conn.total_changes - before
@@ -296,20 +254,18 @@ class Database(state.StateMethods):
         """
         row_limit = check_limit(limit, self.settings.max_rows)
         try:
-            stmts = self._classify(sql)
-            bound = [
-                self._bind(
-                    s, None if params is None else {k: params[k] for k in s.named & set(params)}
-                )
-                for s in stmts
-            ]
+            stmts, bound = _params.bind_script(self._classify(sql), params)
+            self.judge.prejudge(stmts, sql)
+            write = self.judge.writes(stmts, sql)
         except Exception as exc:
             raise self._calls.refused("script", sql, exc) from None
-        write = any(s.kind != "SELECT" for s in stmts)
         # One SELECT needs no transaction of its own (as in query()).
         txn = write or len(stmts) > 1
-        with self.connection.lock, self._calls.call("script", sql, txn=txn, write=write) as call:
-            out = run_each(self.connection, stmts, bound, row_limit, self._max_result_bytes)
+        kind = Judge.log_kind("script", stmts)
+        with self.connection.lock, self._calls.call(kind, sql, txn=txn, write=write) as call:
+            run = self.judge.runner(sql)
+            out = run_each(self.connection, stmts, bound, row_limit, run, self._max_result_bytes)
+            out = [(self.judge.as_compiled(st, sql, i), *r) for i, (st, *r) in enumerate(out, 1)]
             for _stmt, rows, *_ in out:
                 if rows is not None and rows[3]:  # cut at max_result_mb: before COMMIT
                     warnings.warn(truncation_warning(row_limit, len(rows[0])), stacklevel=2)
@@ -401,10 +357,18 @@ class Database(state.StateMethods):
         whole table although the query filters or joins on a column that an
         index could serve.
         """
-        stmts = self._classify(sql)
-        if len(stmts) != 1:
-            raise ValueError(f"explain() takes one statement; this SQL has {len(stmts)}")
-        return explain_plan(self.connection, stmts[0].text, self._bind(stmts[0], params))
+        try:
+            stmts = self._classify(sql)
+            if len(stmts) != 1:
+                raise ValueError(f"explain() takes one statement; this SQL has {len(stmts)}")
+            stmt, bound = _params.bind(stmts[0], params)
+            self.judge.compiled(stmt, sql)
+        except Exception as exc:
+            raise self._calls.refused("explain", sql, exc) from None
+        with self.connection.lock, self._calls.call(Judge.log_kind("explain", stmts), sql) as call:
+            plan = explain_plan(self.connection, stmt.text, bound)
+            call.rows = len(plan)
+        return plan
 
     # -- observability -----------------------------------------------------
 

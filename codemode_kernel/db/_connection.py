@@ -22,33 +22,27 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._authorizer import Authorizer, sqlite_error_to_guard
-from .._sqltext import MAX_SQL_CHARS
+from .._compile import limit_error
+from .._limits import LIMITS, TEMP_PRAGMAS
 from ..errors import QueryTimeoutError, QuotaExceededError, SQLSyntaxError
 from ._functions import register as register_functions
 
 if TYPE_CHECKING:
     from .._store import Session
 
-__all__ = ["LIMITS", "LOG_RESERVE_BYTES", "PROGRESS_OPCODES", "Connection", "Deadline"]
+__all__ = ["LIMITS", "LOG_RESERVE_BYTES", "PROGRESS_OPCODES", "TXN_LOST", "Connection", "Deadline"]
 
 #: Room the execution log may take above the size quota (see Connection.log_room):
 #: one flush of 1,000 entries with SQL texts of up to 2,000 characters.
 LOG_RESERVE_BYTES = 4 * 1024 * 1024
 #: SQLite steps between two calls of the progress handler (the deadline check).
 PROGRESS_OPCODES = 5_000
-#: SQLite limits set on the session connection (see docs/api.md "Limits").
-LIMITS = {
-    # One string/blob: 1 MiB. No single SQLite function call then runs long
-    # (replace()/instr() are O(n*m): ~8 s at 1 MiB, half an hour at 16 MiB;
-    # the trim family is replaced by linear versions, see _functions.py).
-    "SQLITE_LIMIT_LENGTH": 1024 * 1024,
-    "SQLITE_LIMIT_SQL_LENGTH": MAX_SQL_CHARS,  # one SQL text: 1 MB
-    "SQLITE_LIMIT_EXPR_DEPTH": 100,  # 10 breaks real analytics; 100 does not
-    "SQLITE_LIMIT_LIKE_PATTERN_LENGTH": 1_000,  # long patterns run for a minute in one VM step
-    "SQLITE_LIMIT_ATTACHED": 0,  # also stops VACUUM INTO
-    "SQLITE_LIMIT_COMPOUND_SELECT": 500,
-    "SQLITE_LIMIT_VARIABLE_NUMBER": 32_766,
-}
+
+
+TXN_LOST = (
+    "an ON CONFLICT ROLLBACK (e.g. UPDATE OR ROLLBACK) rolled back this call's transaction;"
+    " nothing from this call was kept"
+)
 
 
 class Connection:
@@ -83,6 +77,8 @@ class Connection:
         self._interrupt_error: BaseException | None = None
         self.quota_pages = 0
         self.log_reserve_pages = 0
+        #: A call's outermost transaction is open (set by ``_transaction``).
+        self.txn_open = False
 
     # -- open / close -------------------------------------------------------
 
@@ -119,6 +115,8 @@ class Connection:
             conn.setlimit(getattr(sqlite3, name), value)
         register_functions(conn)
         conn.execute("PRAGMA journal_mode=WAL")
+        for name, value in TEMP_PRAGMAS.items():  # see _limits
+            conn.execute(f"PRAGMA {name} = {value}")
         conn.execute("PRAGMA synchronous=NORMAL")
         self.set_quota(settings.max_db_mb, conn)
         conn.executescript(f"BEGIN;{self._schema}COMMIT;")
@@ -197,8 +195,20 @@ class Connection:
 
     # -- user statements --------------------------------------------------------
 
+    def txn_lost(self) -> bool:
+        """An ON CONFLICT ROLLBACK (``UPDATE OR ROLLBACK``, a ROLLBACK conflict
+        clause) ended the call's transaction from inside a statement."""
+        conn = self.raw
+        return self.txn_open and conn is not None and not conn.in_transaction
+
     def execute(self, sql: str, params: Any = None) -> sqlite3.Cursor:
         """Run one user statement under the engine-level guard; the open cursor."""
+        if self.txn_lost():
+            raise sqlite3.OperationalError(TXN_LOST)  # never write in autocommit
+        if self.timed_out():
+            # A script of many short statements never trips the progress
+            # handler (it counts VM steps within one statement): check here.
+            raise sqlite3.OperationalError("interrupted")
         self.authorizer.begin()
         conn = self.get()
         try:
@@ -216,6 +226,8 @@ class Connection:
 
     def executemany(self, sql: str, rows: list[tuple]) -> None:
         """``executemany`` of one user statement under the engine-level guard."""
+        if self.txn_lost():
+            raise sqlite3.OperationalError(TXN_LOST)  # never write in autocommit
         self.authorizer.begin()
         try:
             self.get().executemany(sql, rows)
@@ -237,6 +249,17 @@ class Connection:
         """
         return Deadline(self, seconds)
 
+    def push_deadline(self, seconds: float) -> float | None:
+        """Set a deadline ``seconds`` from now; return the one it replaces (give
+        that to :meth:`pop_deadline`). :meth:`deadline` is the ``with`` form."""
+        outer = self._deadline
+        self._deadline = time.monotonic() + seconds
+        return outer
+
+    def pop_deadline(self, outer: float | None) -> None:
+        """Put back the deadline :meth:`push_deadline` replaced."""
+        self._deadline = outer
+
     def restart_deadline(self, seconds: float) -> None:
         """Move the innermost deadline to ``seconds`` from now (batch_insert: per chunk)."""
         self._deadline = time.monotonic() + seconds
@@ -246,7 +269,9 @@ class Connection:
         return deadline is not None and time.monotonic() > deadline
 
     def _progress(self) -> int:
-        return 1 if self.timed_out() else 0
+        # Called every PROGRESS_OPCODES steps of every statement: kept to one frame.
+        deadline = self._deadline
+        return 1 if deadline is not None and time.monotonic() > deadline else 0
 
     def interrupt(self, error: BaseException | None = None) -> None:
         """Stop the running statement (called from another thread).
@@ -295,7 +320,7 @@ class Connection:
             )
         if "syntax error" in msg or "incomplete input" in msg:
             return SQLSyntaxError(f"SQL syntax error (from SQLite): {msg}\n  {sql.strip()[:300]}")
-        return sqlite_error_to_guard(exc, self.authorizer, sql)
+        return limit_error(exc, LIMITS) or sqlite_error_to_guard(exc, self.authorizer, sql)
 
 
 class Deadline:
@@ -310,10 +335,8 @@ class Deadline:
         self.outer: float | None = None
 
     def __enter__(self) -> Deadline:
-        c = self.connection
-        self.outer = c._deadline
-        c._deadline = time.monotonic() + self.seconds
+        self.outer = self.connection.push_deadline(self.seconds)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.connection._deadline = self.outer
+        self.connection.pop_deadline(self.outer)

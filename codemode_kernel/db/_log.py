@@ -59,7 +59,9 @@ class ExecutionLog:
         self, kind: str, sql: str, rows: int, elapsed_ms: float, error: BaseException | None
     ) -> bool:
         """Buffer one entry; True if a flush is due."""
-        err = f"{type(error).__name__}: {str(error).splitlines()[0][:500]}" if error else None
+        # An exception with an empty message (MemoryError()) keeps its entry.
+        first = (str(error).splitlines() or [""])[0][:500] if error else ""
+        err = f"{type(error).__name__}: {first}".rstrip(": ") if error else None
         if not self.pending:
             self._since = time.monotonic()
         self.pending.append((time.time(), kind, sql[:2000], rows, round(elapsed_ms, 3), err))

@@ -6,14 +6,14 @@ import dataclasses
 import gc
 import os
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._checks import positive_int
 from ..errors import ResultTooLargeError
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     import pandas as pd
 
@@ -29,6 +29,7 @@ __all__ = [
     "gc_paused",
     "resident_bytes",
     "result_frame",
+    "row_bytes",
     "run_each",
     "truncation_warning",
 ]
@@ -90,11 +91,11 @@ def fetch(
 
     One row more is fetched to know whether there were more; the cursor is closed.
 
-    ``max_bytes`` caps the memory the rows take, as the growth of the
-    process's resident memory while fetching (looked at after the first row,
-    then in chunks sized so that one chunk is about an eighth of the cap):
-    rows past the cap are cut, and ``truncated`` and ``cut_by_bytes`` are True. Counting each
-    value's bytes instead cost 25% of a 10,000-row query; this costs ~1%.
+    ``max_bytes`` caps the memory the rows take, counted while fetching in
+    chunks of about an eighth of the cap: rows past it are cut, and
+    ``truncated`` and ``cut_by_bytes`` are True. Each chunk is measured by a
+    sample of its rows and by the process's resident-memory growth (counting
+    every value's bytes cost 25% of a 10,000-row query; this costs ~1%).
     Raises ResultTooLargeError when the first row alone is over the cap.
     """
     cut = False
@@ -112,25 +113,41 @@ def fetch(
     return rows, columns, truncated, cut
 
 
+def row_bytes(row: tuple) -> int:
+    """About what one fetched row takes: its str/bytes lengths plus 16 per value."""
+    return sum(len(v) for v in row if isinstance(v, str | bytes)) + 16 * len(row)
+
+
+def _sampled_bytes(chunk: list[tuple]) -> float:
+    # Up to 32 evenly spaced rows, measured exactly, stand for the chunk.
+    stride = max(1, len(chunk) // 32)
+    sample = chunk[::stride]
+    return sum(map(row_bytes, sample)) * len(chunk) / len(sample)
+
+
 def _fetch_capped(cur: sqlite3.Cursor, want: int, max_bytes: float) -> tuple[list[tuple], bool]:
+    # Two measures, the larger wins: the rows' own sizes (exact for the first
+    # row, sampled after it) and the growth of the process's resident memory
+    # (what a sample can miss). Either alone was wrong on some input: glibc
+    # reuses freed memory without growing the RSS; a sample misses rare huge rows.
     base = resident_bytes()
     rows = cur.fetchmany(1)
-    grown = resident_bytes() - base
-    if rows and grown > max_bytes:
+    counted = float(row_bytes(rows[0])) if rows else 0.0
+    if counted > max_bytes:
         del rows
         raise ResultTooLargeError(
-            f"one row of this result takes about {grown / 2**20:,.0f} MB, above"
+            f"one row of this result takes about {counted / 2**20:,.0f} MB, above"
             f" max_result_mb={max_bytes / 2**20:g}. Select fewer or shorter columns"
             " (substr(), length()), or raise the cap with CODEMODE_MAX_RESULT_MB"
         )
     while rows and len(rows) < want:
-        per_row = max(grown / len(rows), 64)
+        per_row = max(counted / len(rows), 64)
         step = int(min(_MOST_PER_LOOK, max(1, max_bytes / 8 / per_row), want - len(rows)))
         chunk = cur.fetchmany(step)
         if not chunk:
             break
-        grown = resident_bytes() - base
-        if grown > max_bytes:
+        counted += _sampled_bytes(chunk)
+        if max(counted, resident_bytes() - base) > max_bytes:
             return rows, True  # the rows so far are the result, flagged truncated
         rows.extend(chunk)
     return rows, False
@@ -168,8 +185,7 @@ def result_frame(
     truncated, row_limit, elapsed_ms); counted in ``metrics`` (queries, rows read)."""
     import pandas as pd
 
-    metrics.add("queries", 1)
-    metrics.add("rows_read", len(rows))
+    metrics.read(len(rows))
 
     df = frame(rows, columns) if rows else pd.DataFrame(columns=columns)
     df.attrs["codemode"] = {
@@ -210,19 +226,21 @@ def run_each(
     stmts: Sequence[Statement],
     params: list,
     row_limit: int,
+    run: Callable[[Statement, Any, int], sqlite3.Cursor] | None = None,
     max_bytes: float | None = None,
 ):
-    """Run statements in order (inside the caller's transaction).
+    """Run statements in order (inside the caller's transaction); ``run(stmt,
+    params, n)`` runs one (default: ``connection.execute``).
 
     One tuple per statement: (statement, (rows, columns, truncated,
     cut_by_bytes) or None if it returns no rows, rows changed, last rowid,
     elapsed ms). ``max_bytes`` caps each result's memory (see :func:`fetch`).
     """
     out = []
-    for stmt, bound in zip(stmts, params, strict=True):
+    for n, (stmt, bound) in enumerate(zip(stmts, params, strict=True), 1):
         t0 = time.perf_counter()
         before = connection.get().total_changes
-        cur = connection.execute(stmt.text, bound)
+        cur = run(stmt, bound, n) if run else connection.execute(stmt.text, bound)
         last = cur.lastrowid
         rows = fetch(cur, row_limit, max_bytes) if cur.description else None
         n = connection.get().total_changes - before  # counted once reset (see query)

@@ -14,6 +14,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ._connection import TXN_LOST
+
 if TYPE_CHECKING:
     from ._connection import Connection
 
@@ -54,6 +56,7 @@ class Transactions:
                     # A ROLLBACK that an interrupt cut short left this open.
                     conn.execute(c.tagged("ROLLBACK"))
                 conn.execute(c.tagged("BEGIN IMMEDIATE" if write else "BEGIN"))
+                c.txn_open = True
         self.depth += 1
         return nested
 
@@ -64,6 +67,10 @@ class Transactions:
         """
         self.depth -= 1
         try:
+            if not nested:
+                lost, self.connection.txn_open = self.connection.txn_lost(), False
+                if lost and ok:
+                    raise sqlite3.OperationalError(TXN_LOST)
             if ok and write and not nested:
                 for hook in self.before_commit:
                     hook()

@@ -21,6 +21,7 @@ from codemode_kernel.errors import (
     QueryTimeoutError,
     QuotaExceededError,
     SQLBlockedError,
+    SQLParameterError,
     StateError,
 )
 
@@ -133,7 +134,13 @@ def test_params_are_bound_not_interpolated(db):
         ("SELECT :a, :b", {"a": 1}, ValueError, "missing value for parameter :b"),
         ("SELECT ?", None, ValueError, "no params were given"),
         ("SELECT ?", [object()], TypeError, "parameter 1: unsupported type object"),
-        ("SELECT ?", [{1, 2}], TypeError, "parameter 1: unsupported type set"),
+        # A set (like a list) expands only alone inside IN (...): issue 15, item 4.
+        (
+            "SELECT ?",
+            [{1, 2}],
+            SQLParameterError,
+            "parameter \\? \\(parameter 1\\) is bound to a set",
+        ),
         ("SELECT :x", {"x": float("nan")}, ValueError, "parameter :x is nan"),
         ("SELECT ?", [float("inf")], ValueError, "infinite"),
         ("SELECT ?", [2**64], ValueError, "64-bit"),

@@ -20,6 +20,7 @@ from codemode_kernel._settings import Settings
 from codemode_kernel._store import SessionStore
 from codemode_kernel.db import Database
 from codemode_kernel.errors import (
+    LimitExceededError,
     QueryTimeoutError,
     QuotaExceededError,
     SQLBlockedError,
@@ -170,7 +171,7 @@ def test_resource_exhaustion(tmp_path):
     with pytest.raises(sqlite3.OperationalError, match="pattern too complex"):
         db.query("SELECT 'a' LIKE ?", ["%a" * 2000])
     deep = "SELECT " + "(" * 1000 + "1" + ")" * 1000
-    with pytest.raises((SQLBlockedError, sqlite3.OperationalError)):
+    with pytest.raises(LimitExceededError, match="parser stack"):
         db.query(deep)
     with pytest.raises(ValueError, match="the limit is 1,000,000"):
         db.query("SELECT '" + "x" * 1_000_001 + "'")
@@ -297,3 +298,16 @@ def test_internal_statements_do_not_leak_relaxed_policy(tmp_path):
     with pytest.raises(SQLBlockedError):
         db.exec("DELETE FROM _codemode_log WHERE id <= (SELECT max(id) FROM _codemode_log) - 1")
     db.close()
+
+
+# --- the parser layer on its own (no SQLite involved) -------------------------
+
+PARSER_ATTACKS = [sql for sql, error in ATTACKS if error is SQLBlockedError]
+
+
+@pytest.mark.parametrize("sql", PARSER_ATTACKS, ids=[s[:40] for s in PARSER_ATTACKS])
+def test_parser_layer_blocks_alone(sql):
+    """classify() alone (leading keywords + sqlglot) refuses every attack it can parse;
+    syntax is SQLite's to judge, so the two syntax cases are left to it."""
+    with pytest.raises(SQLBlockedError):
+        classify(sql)
