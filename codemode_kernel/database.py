@@ -939,7 +939,12 @@ class Database:
         return df
 
     def get_metrics(self) -> dict[str, Any]:
-        """Session id, path, size, tables with row counts, counters and times.
+        """Session id, label (notebook path), path, size, tables with row counts,
+        counters, times, and the shutdown policy.
+
+        ``expires`` is when the session expires if idle (last activity + TTL,
+        UTC); ``on_shutdown`` is ``"delete"`` or ``"keep"``, what a real
+        shutdown of the kernel does with it (CODEMODE_ON_SHUTDOWN).
 
         ``rows_read`` counts rows returned to the caller; ``rows_written``
         counts SQLite's changes from user statements and batch_insert.
@@ -959,6 +964,7 @@ class Database:
 
         return {
             "session_id": self.session.id,
+            "label": meta.get("label"),
             "path": str(self.path),
             "size_bytes": size,
             "tables": counts,
@@ -971,12 +977,75 @@ class Database:
             "created": iso(float(meta.get("created", 0.0))),
             "last_activity": iso(last),
             "expires": iso(last + self.settings.session_ttl),
+            "on_shutdown": self.settings.on_shutdown,
             "limits": {
                 "max_rows": self.settings.max_rows,
                 "query_timeout_s": self.settings.query_timeout,
                 "max_db_mb": self.settings.max_db_mb,
             },
         }
+
+    # -- keep results: export / restore (see _transfer.py) -------------------
+
+    def export(
+        self,
+        path: str | os.PathLike,
+        *,
+        tables: str | Sequence[str] | None = None,
+        format: str | None = None,
+        overwrite: bool = False,
+    ) -> Any:
+        """Write a copy of the session database (or of one table) to ``path``.
+
+        Format from the extension unless ``format`` is given:
+
+        * ``.db``/``.sqlite``/``.sqlite3`` (``"sqlite"``): a consistent copy made
+          with SQLite's online backup API, while this kernel (and others) hold
+          the database; ``tables=[...]`` keeps only those user tables. The
+          state and the execution log come along (``restore`` takes the state).
+        * ``.parquet`` (``"parquet"``, pyarrow): one table, read back with
+          ``pandas.read_parquet``; a column of mixed types raises ValueError.
+        * ``.csv`` (``"csv"``): one table, with a header; NULL is an empty
+          field, a BLOB its hex text.
+
+        For Parquet/CSV name the table with ``tables="t"`` (optional when the
+        session has exactly one). An existing file is never replaced unless
+        ``overwrite=True`` (FileExistsError otherwise). Returns
+        ``Exported(path, size_bytes)``. Raises ValueError for an unknown
+        format or table. The SQL guard still refuses ``ATTACH``/``VACUUM INTO``.
+
+        >>> helpers.db.export("orders.db")
+        >>> helpers.db.export("orders.parquet", tables="orders")
+        """
+        from ._transfer import export
+
+        return export(self, path, tables=tables, format=format, overwrite=overwrite)
+
+    def restore(self, path: str | os.PathLike, *, replace: bool = False) -> Any:
+        """Load the tables and state of a ``.db`` written by :meth:`export` into this session.
+
+        From this session or any other. Copied, in one transaction (all or
+        nothing): every plain user table (its CREATE TABLE, checked by the SQL
+        guard like a statement of yours, then its rows; generated columns are
+        computed again), the indexes on those tables that the guard allows,
+        and the state (``save_state`` keys). Not copied: the execution log and
+        counters (they stay this session's own), views, triggers, virtual
+        tables and their shadow tables, and any ``sqlite_*``/``_codemode_*``
+        table other than the state. What was left out is listed in the
+        result's ``skipped``.
+
+        Raises ``RestoreError`` (nothing changed) when the file is not a
+        SQLite database (even with ``replace=True``), when a table of the file
+        exists here or a state key holds another value here (unless
+        ``replace=True``, which drops those tables and overwrites those keys),
+        or when a table's CREATE TABLE is refused by the SQL policy.
+        Returns ``Restored`` (rows per table, indexes, state keys, skipped).
+
+        >>> helpers.db.restore("orders.db")
+        """
+        from ._transfer import restore
+
+        return restore(self, path, replace=replace)
 
     # -- widgets (see widgets.py) ------------------------------------------
 

@@ -11,6 +11,7 @@ __all__ = [
     "CodeModeError",
     "QueryTimeoutError",
     "QuotaExceededError",
+    "RestoreError",
     "SQLBlockedError",
     "SQLSyntaxError",
     "StateError",
@@ -48,3 +49,9 @@ class StateError(CodeModeError):
 
 class QuotaExceededError(CodeModeError):
     """The session database reached its size quota (``max_db_mb``)."""
+
+
+class RestoreError(CodeModeError):
+    """``helpers.db.restore()`` refused a file: not a SQLite database, a table
+    that exists already (without ``replace=True``), or a table it cannot
+    recreate under the SQL policy. Nothing was changed."""

@@ -14,12 +14,14 @@ def setup_shell(shell: Any) -> None:
     Called by the kernel at start and by ``%load_ext codemode_kernel``; safe
     to call again. Imports neither pandas nor ipywidgets.
     """
+    from ._session_magic import SessionMagics
     from .display import register
     from .magics import SQLMagics
     from .tracebacks import install
 
     register(shell)
     shell.register_magics(SQLMagics)
+    shell.register_magics(SessionMagics)
     install(shell)
 
 
@@ -27,27 +29,58 @@ def load(shell: Any) -> None:
     """``%load_ext codemode_kernel`` in a stock IPython kernel.
 
     Gives ``helpers`` (a session database chosen like the kernel does:
-    ``CODEMODE_SESSION_ID``, else the notebook path, else a new id), the
-    magics and the display. The cell timeout needs the kernel and is absent.
+    ``CODEMODE_SESSION_ID``, else the kernel id, else a new id; the notebook
+    path is its label), the magics (``%session`` too) and the display. The
+    cell timeout needs the kernel and is absent. The shutdown policy
+    (``CODEMODE_ON_SHUTDOWN``) applies when the interpreter exits (atexit),
+    except when the exit is a kernel restart.
     """
     import os
 
     from .helpers import Helpers
+    from .lifecycle import Lifecycle
     from .settings import resolve_settings
-    from .store import SessionStore, resolve_session_id
+    from .store import SessionStore, resolve_session_id, session_label
 
     helpers = getattr(shell, "codemode_helpers", None)
     if helpers is None:
         settings, warnings = resolve_settings({}, os.environ)
         for w in warnings:
             print(f"codemode: {w}")
-        sid, _ = resolve_session_id(settings.session_id, os.environ, None)
-        session = SessionStore(settings.sessions_dir).open(sid)
+        kernel = getattr(shell, "kernel", None)
+        connection_file = getattr(getattr(kernel, "parent", None), "connection_file", None)
+        sid, _ = resolve_session_id(settings.session_id, connection_file or None)
+        store = SessionStore(settings.sessions_dir)
+        session = store.open(sid)
         session.acquire()
         helpers = Helpers(session, settings)
+        lifecycle = Lifecycle(store, session, helpers, settings, label=session_label(os.environ))
+        helpers.on_db_open.append(lifecycle.on_db_open)
         shell.codemode_helpers = helpers
+        shell.codemode_lifecycle = lifecycle
+        _apply_policy_at_exit(kernel, lifecycle)
     # Else the codemode kernel, or loaded before (maybe %reset since): keep
     # that session and put the same helpers back.
     shell.user_ns["helpers"] = helpers
     shell.user_ns_hidden["helpers"] = helpers
     setup_shell(shell)
+
+
+def _apply_policy_at_exit(kernel: Any, lifecycle: Any) -> None:
+    """Run the lifecycle's shutdown at interpreter exit; a restart keeps the session.
+
+    A stock ipykernel runs ``do_shutdown(restart)`` and then exits (atexit
+    runs); the restart flag is read from there.
+    """
+    import atexit
+
+    restarting = [False]
+    do_shutdown = getattr(kernel, "do_shutdown", None)
+    if do_shutdown is not None:
+
+        def shutdown_hook(restart: bool, *args: Any, **kwargs: Any) -> Any:
+            restarting[0] = bool(restart)
+            return do_shutdown(restart, *args, **kwargs)
+
+        kernel.do_shutdown = shutdown_hook
+    atexit.register(lambda: lifecycle.shutdown(restarting[0]))

@@ -17,7 +17,7 @@ from . import __version__
 from .helpers import Helpers
 from .lifecycle import Lifecycle
 from .settings import resolve_settings
-from .store import SessionStore, resolve_session_id
+from .store import SessionStore, resolve_session_id, session_label
 from .timeouts import CellTimeouts, install_sqlite_tracking, register_magics
 
 __all__ = ["CodeModeKernel", "CodeModeShell"]
@@ -99,9 +99,7 @@ class CodeModeKernel(IPythonKernel):
         for warning in self.setting_warnings:
             self.log.warning("codemode: %s", warning)
         connection_file = getattr(self.parent, "connection_file", None)
-        sid, self.session_id_source = resolve_session_id(
-            self.settings.session_id, os.environ, connection_file
-        )
+        sid, self.session_id_source = resolve_session_id(self.settings.session_id, connection_file)
         self.store = SessionStore(self.settings.sessions_dir)
         self.codemode_session = self.store.open(sid)
         self.codemode_session.acquire()
@@ -118,10 +116,49 @@ class CodeModeKernel(IPythonKernel):
         self.shell.codemode_timeouts = self.timeouts
         register_magics(self.shell, self.timeouts)
         self.lifecycle = Lifecycle(
-            self.store, self.codemode_session, self.helpers, self.settings, self.log
+            self.store,
+            self.codemode_session,
+            self.helpers,
+            self.settings,
+            self.log,
+            label=session_label(os.environ),
         )
+        self.shell.codemode_lifecycle = self.lifecycle
         self.helpers.on_db_open.append(self.lifecycle.on_db_open)
+        self._follow_switch()
         self.lifecycle.start()
+        # SIGTERM (Jupyter's second step when a kernel is slow to exit, or a
+        # plain `kill`) applies the shutdown policy like a shutdown_request.
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    def _follow_switch(self) -> None:
+        """After a restart, go back to the session ``%session NAME`` chose.
+
+        Only for a kernel-id session: the same kernel, restarted. A name
+        from CODEMODE_SESSION_ID is shared by unrelated kernels.
+        """
+        if self.session_id_source != "kernel id":
+            return
+        name = self.codemode_session.meta().get("switched_to")
+        if isinstance(name, str) and name:
+            try:
+                self.lifecycle.switch(name)
+            except (OSError, ValueError) as exc:
+                self._pending_notices.append(f"codemode: could not reopen session {name!r}: {exc}")
+                return
+            self._pending_notices.append(
+                f"codemode: this kernel uses session {name!r} (%session {name} before the restart)"
+            )
+
+    def _on_sigterm(self, signum: int, frame: Any) -> None:
+        try:
+            self.timeouts.watchdog.stop()
+            self.lifecycle.shutdown(False, self._interrupt_db)
+        except Exception:  # dying is what SIGTERM asked for, whatever happens
+            self.log.exception("codemode: session cleanup at SIGTERM failed")
+        finally:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
 
     def _interrupt_db(self, error: BaseException | None = None) -> None:
         db = self.helpers._db  # never open the database just to interrupt it

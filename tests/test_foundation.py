@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 from codemode_kernel.settings import resolve_settings
-from codemode_kernel.store import SessionStore, resolve_session_id, session_dirname
+from codemode_kernel.store import (
+    SessionStore,
+    resolve_session_id,
+    session_dirname,
+    session_label,
+)
 
 
 def test_kernel_info_and_helpers(kernel):
@@ -54,22 +59,26 @@ def test_session_dirs_distinct_and_stable(start_kernel, data_dir):
 def test_session_id_precedence(start_kernel):
     k = start_kernel(env={"CODEMODE_SESSION_ID": "explicit", "JPY_SESSION_NAME": "/nb/a.ipynb"})
     assert k.value("helpers.session.id") == "explicit"
+    assert k.value("helpers.session.label") == "/nb/a.ipynb"
+    # The notebook path is a label, never the identity: the kernel id is.
     k = start_kernel(env={"JPY_SESSION_NAME": "/nb/a.ipynb"})
-    assert k.value("helpers.session.id") == "/nb/a.ipynb"
+    conn_file = Path(k.km.connection_file).name
+    assert k.value("helpers.session.id") == conn_file.removesuffix(".json").removeprefix("kernel-")
+    assert k.value("helpers.session.label") == "/nb/a.ipynb"
+    assert "(/nb/a.ipynb)" in k.ok("helpers").text
     k = start_kernel(env={})
     conn_file = Path(k.km.connection_file).name
     assert k.value("helpers.session.id") == conn_file.removesuffix(".json").removeprefix("kernel-")
+    assert k.value("helpers.session.label") is None
 
 
 def test_resolve_session_id_unit():
-    assert resolve_session_id("x", {"JPY_SESSION_NAME": "y"}, "kernel-z.json") == (
-        "x",
-        "CODEMODE_SESSION_ID",
-    )
-    assert resolve_session_id(None, {"JPY_SESSION_NAME": "y"}, "kernel-z.json")[0] == "y"
-    assert resolve_session_id(None, {}, "/run/kernel-abc-123.json") == ("abc-123", "kernel id")
-    sid, source = resolve_session_id(None, {}, None)
+    assert resolve_session_id("x", "kernel-z.json") == ("x", "CODEMODE_SESSION_ID")
+    assert resolve_session_id(None, "/run/kernel-abc-123.json") == ("abc-123", "kernel id")
+    sid, source = resolve_session_id(None, None)
     assert source == "random" and len(sid) == 32
+    assert session_label({"JPY_SESSION_NAME": "/nb/a.ipynb"}) == "/nb/a.ipynb"
+    assert session_label({"JPY_SESSION_NAME": ""}) is None
 
 
 HOSTILE = [

@@ -1,0 +1,409 @@
+"""``helpers.db.export()`` and ``helpers.db.restore()``: keep results on purpose.
+
+Both are Python calls, not SQL: the guard still refuses ``ATTACH`` and
+``VACUUM INTO``. ``export`` copies through SQLite's online backup API (or
+writes one table as Parquet/CSV); ``restore`` reads another database file
+with its own read-only connection and rewrites its plain tables, their
+indexes and the state here through the guard, in one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from . import guard
+from .ddl import quote
+from .errors import RestoreError, SQLBlockedError, SQLSyntaxError
+
+if TYPE_CHECKING:
+    from .database import Database
+
+__all__ = ["Exported", "Restored", "export", "restore"]
+
+#: File extension -> format, for ``format=None``.
+FORMATS = {
+    ".db": "sqlite",
+    ".sqlite": "sqlite",
+    ".sqlite3": "sqlite",
+    ".parquet": "parquet",
+    ".csv": "csv",
+}
+#: Rows per read/insert chunk of restore (and CSV export): constant memory.
+CHUNK_ROWS = 10_000
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class Exported(NamedTuple):
+    """What :func:`export` wrote: the file and its size in bytes."""
+
+    path: Path
+    size_bytes: int
+
+
+@dataclasses.dataclass
+class Restored:
+    """What :func:`restore` copied: rows per table, indexes, state keys, and what it left out."""
+
+    source: Path
+    tables: dict[str, int]
+    indexes: list[str]
+    state_keys: list[str]
+    #: name -> why it was not copied (views, triggers, virtual tables, ...).
+    skipped: dict[str, str]
+
+    def __repr__(self) -> str:
+        tables = ", ".join(f"{t} ({n:,} rows)" for t, n in self.tables.items()) or "no tables"
+        out = (
+            f"Restored from {self.source}: {tables}; {len(self.indexes)} index(es),"
+            f" {len(self.state_keys)} state key(s)"
+        )
+        if self.skipped:
+            out += "; not copied: " + "; ".join(f"{k} ({v})" for k, v in self.skipped.items())
+        return out
+
+
+# -- export ------------------------------------------------------------------------
+
+
+def _format(path: Path, format: str | None) -> str:
+    if format is not None:
+        fmt = str(format).lower()
+        if fmt not in ("sqlite", "parquet", "csv"):
+            raise ValueError(f"format must be 'sqlite', 'parquet' or 'csv', got {format!r}")
+        return fmt
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(
+            f"cannot tell the format from {path.name!r}: use a name ending in"
+            f" {', '.join(FORMATS)}, or pass format='sqlite'|'parquet'|'csv'"
+        )
+    return fmt
+
+
+def _names(db: Database, tables: str | Sequence[str] | None) -> list[str] | None:
+    if tables is None:
+        return None
+    names = [tables] if isinstance(tables, str) else list(tables)
+    have = {t.lower(): t for t in db.tables()}
+    missing = [t for t in names if not isinstance(t, str) or t.lower() not in have]
+    if missing:
+        listed = ", ".join(map(repr, missing))
+        raise ValueError(f"no such table(s): {listed}; tables: {sorted(have.values())}")
+    if not names:
+        raise ValueError("tables is empty; pass None for every table")
+    return [have[t.lower()] for t in names]
+
+
+def _place(tmp: Path, path: Path, overwrite: bool) -> None:
+    """Move the finished file into place; without ``overwrite``, never replace one."""
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # atomic, and fails if ``path`` appeared meanwhile
+    except FileExistsError:
+        raise FileExistsError(
+            f"{path} exists; pass overwrite=True to replace it, or choose another name"
+        ) from None
+    os.unlink(tmp)
+
+
+def export(
+    db: Database,
+    path: str | os.PathLike,
+    *,
+    tables: str | Sequence[str] | None = None,
+    format: str | None = None,
+    overwrite: bool = False,
+) -> Exported:
+    """See :meth:`Database.export`."""
+    path = Path(os.fspath(path)).expanduser()
+    fmt = _format(path, format)
+    names = _names(db, tables)
+    if fmt != "sqlite":
+        if names is None:
+            every = db.tables()
+            if len(every) != 1:
+                raise ValueError(f"{fmt} holds one table; name it: tables='...' (tables: {every})")
+            names = every
+        if len(names) != 1:
+            raise ValueError(f"{fmt} holds one table; got {len(names)}: {names}")
+    if path.exists() and not overwrite:
+        raise FileExistsError(
+            f"{path} exists; pass overwrite=True to replace it, or choose another name"
+        )
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"no directory {path.parent} to write {path.name} into")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    try:
+        if fmt == "sqlite":
+            _export_sqlite(db, tmp, names)
+        elif fmt == "parquet":
+            _export_parquet(db, tmp, names[0])
+        else:
+            _export_csv(db, tmp, names[0])
+        _place(tmp, path, overwrite)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return Exported(path, path.stat().st_size)
+
+
+def _export_sqlite(db: Database, tmp: Path, names: list[str] | None) -> None:
+    # The kernel's own connection is the source, under its lock: no call of
+    # this kernel writes meanwhile, and the backup (one step) reads one
+    # snapshot while other kernels on the same session go on writing (WAL).
+    dest = sqlite3.connect(tmp)
+    try:
+        with db._lock:
+            db.conn  # noqa: B018 - open it
+            db._flush_log()
+            with db._internal() as conn:
+                conn.backup(dest)
+        # A standalone file: no -wal/-shm next to it.
+        dest.execute("PRAGMA journal_mode=DELETE")
+        if names is not None:
+            keep = {n.lower() for n in names}
+            for (t,) in dest.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+                " AND name NOT LIKE '\\_codemode\\_%' ESCAPE '\\'"
+            ).fetchall():
+                if t.lower() not in keep:
+                    dest.execute(f"DROP TABLE {quote(t)}")
+            dest.execute("VACUUM")
+    finally:
+        dest.close()
+
+
+def _read_frame(db: Database, table: str) -> Any:
+    import pandas as pd
+
+    with db._lock, db._internal() as conn:
+        return pd.read_sql_query(db._sql(f"SELECT * FROM {quote(table)}"), conn)
+
+
+def _export_parquet(db: Database, tmp: Path, table: str) -> None:
+    import pyarrow as pa
+
+    frame = _read_frame(db, table)
+    try:
+        frame.to_parquet(tmp, engine="pyarrow", index=False)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"table {table!r} cannot be written as Parquet ({exc}); a column probably holds"
+            " values of mixed types (SQLite allows it). Export it as .csv or .db, or CAST the"
+            " column in a new table first"
+        ) from None
+
+
+def _export_csv(db: Database, tmp: Path, table: str) -> None:
+    # Streamed: constant memory. NULL is an empty field; a BLOB is its hex text.
+    with db._lock, db._internal() as conn, open(tmp, "w", newline="", encoding="utf-8") as f:
+        cur = conn.execute(db._sql(f"SELECT * FROM {quote(table)}"))
+        writer = csv.writer(f)
+        writer.writerow([d[0] for d in cur.description])
+        while rows := cur.fetchmany(CHUNK_ROWS):
+            writer.writerows(
+                [tuple(v.hex() if isinstance(v, bytes) else v for v in r) for r in rows]
+            )
+
+
+# -- restore -----------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Table:
+    name: str
+    sql: str
+    columns: list[str]
+
+
+def _is_reserved(name: str) -> bool:
+    low = name.lower()
+    return low.startswith("sqlite_") or low.startswith(guard.RESERVED_PREFIX)
+
+
+def _one(sql: str | None, kind: str) -> guard.Statement:
+    """The statement, if it is exactly one ``kind`` the SQL policy allows."""
+    if not isinstance(sql, str):
+        raise SQLBlockedError(f"no {kind} statement stored")
+    stmts = guard.classify(sql)
+    if len(stmts) != 1 or stmts[0].kind != kind:
+        raise SQLBlockedError(f"not a single {kind} statement")
+    return stmts[0]
+
+
+def _open_source(path: Path) -> sqlite3.Connection:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except IsADirectoryError:
+        raise RestoreError(f"{path} is a directory; pass a .db file written by export()") from None
+    if head != SQLITE_HEADER:
+        raise RestoreError(
+            f"{path} is not a SQLite database (it lacks the SQLite file header);"
+            " restore() takes a .db file written by helpers.db.export(). Nothing was changed"
+        )
+    src = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+    # The file's schema is not ours: its CHECK/DEFAULT/generated-column
+    # expressions get no access to non-innocuous functions while we read it.
+    src.execute("PRAGMA trusted_schema = OFF")
+    src.execute("PRAGMA query_only = ON")
+    return src
+
+
+def _plan(src: sqlite3.Connection) -> tuple[list[_Table], list[tuple[str, str, str]], dict]:
+    """What to copy: plain tables, their indexes, and what is left out (with why)."""
+    skipped: dict[str, str] = {}
+    tables: list[_Table] = []
+    kinds = {
+        name: kind for _schema, name, kind, *_ in src.execute("PRAGMA main.table_list").fetchall()
+    }
+    refused: list[str] = []
+    for name, sql in src.execute(
+        "SELECT name, sql FROM main.sqlite_master WHERE type = 'table' ORDER BY rowid"
+    ).fetchall():
+        if _is_reserved(name):
+            if name.lower() not in guard.RESERVED_TABLES and not name.lower().startswith("sqlite_"):
+                skipped[name] = "reserved name"
+            continue
+        kind = kinds.get(name, "table")
+        if kind != "table":
+            skipped[name] = f"{kind} table (only plain tables are copied)"
+            continue
+        try:
+            stmt = _one(sql, "CREATE TABLE")
+        except (SQLBlockedError, SQLSyntaxError) as exc:
+            refused.append(f"{name!r} ({str(exc).splitlines()[0]})")
+            continue
+        if stmt.tables != {name.lower()}:
+            refused.append(f"{name!r} (its CREATE TABLE reads other tables)")
+            continue
+        cols = [
+            r[1]
+            for r in src.execute("SELECT * FROM pragma_table_xinfo(?)", (name,)).fetchall()
+            if r[6] == 0  # generated columns are computed, not copied
+        ]
+        tables.append(_Table(name, sql, cols))
+    if refused:
+        raise RestoreError(
+            "the file holds table(s) the SQL policy cannot recreate: "
+            + "; ".join(refused)
+            + ". Nothing was changed"
+        )
+    wanted = {t.name.lower() for t in tables}
+    indexes = []
+    for name, tbl, sql in src.execute(
+        "SELECT name, tbl_name, sql FROM main.sqlite_master WHERE type = 'index' ORDER BY rowid"
+    ).fetchall():
+        if sql is None or tbl.lower() not in wanted:
+            continue  # automatic (PRIMARY KEY/UNIQUE) indexes come with the table
+        indexes.append((name, tbl, sql))
+    for name, kind in src.execute(
+        "SELECT name, type FROM main.sqlite_master WHERE type IN ('view', 'trigger')"
+    ).fetchall():
+        skipped[name] = f"{kind}s are not copied (the SQL policy refuses them)"
+    return tables, indexes, skipped
+
+
+def _state(src: sqlite3.Connection, skipped: dict) -> list[tuple[str, str, float]]:
+    try:
+        rows = src.execute("SELECT key, value, updated FROM main._codemode_state").fetchall()
+    except sqlite3.OperationalError:
+        return []  # no state (or not in our shape): nothing to copy
+    good = []
+    for key, value, updated in rows:
+        try:
+            if not isinstance(key, str) or not key or not isinstance(value, str):
+                raise ValueError
+            json.loads(value)
+        except ValueError:
+            skipped[f"state {key!r:.40}"] = "not a JSON state value"
+            continue
+        good.append((key, value, float(updated) if isinstance(updated, int | float) else 0.0))
+    return good
+
+
+def restore(db: Database, path: str | os.PathLike, *, replace: bool = False) -> Restored:
+    """See :meth:`Database.restore`."""
+    path = Path(os.fspath(path)).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"no file {path}")
+    with contextlib.suppress(OSError):
+        if os.path.samefile(path, db.path):
+            raise RestoreError(f"{path} is this session's own database; restore another file")
+    src = _open_source(path)
+    try:
+        try:
+            tables, indexes, skipped = _plan(src)
+            state = _state(src, skipped)
+        except sqlite3.DatabaseError as exc:
+            raise RestoreError(
+                f"{path} cannot be read as a SQLite database ({exc}). Nothing was changed"
+            ) from None
+        here = {t.lower(): t for t in db.tables()}
+        clash = [t.name for t in tables if t.name.lower() in here]
+        if clash and not replace:
+            raise RestoreError(
+                f"table(s) {', '.join(map(repr, clash))} exist in this session already; pass"
+                " replace=True to replace them, or drop or rename them first. Nothing was changed"
+            )
+        current = {k: db.get_state(k) for k in db.state_keys()}
+        differ = [k for k, v, _ in state if k in current and current[k] != json.loads(v)]
+        if differ and not replace:
+            raise RestoreError(
+                f"state key(s) {', '.join(map(repr, differ))} hold other values here; pass"
+                " replace=True to overwrite them. Nothing was changed"
+            )
+        result = Restored(path, {}, [], [k for k, _, _ in state], skipped)
+
+        def run() -> tuple[Restored, int]:
+            total = 0
+            for t in tables:
+                if t.name.lower() in here:
+                    db._execute_built(f"DROP TABLE {quote(here[t.name.lower()])}")
+                db._execute_built(t.sql)
+                cols = ", ".join(quote(c) for c in t.columns)
+                marks = ", ".join("?" * len(t.columns))
+                insert = f"INSERT INTO {quote(t.name)} ({cols}) VALUES ({marks})"
+                cur = src.execute(f"SELECT {cols} FROM main.{quote(t.name)}")
+                n = 0
+                while rows := cur.fetchmany(CHUNK_ROWS):
+                    db._execute_many(insert, rows)
+                    n += len(rows)
+                result.tables[t.name] = n
+                total += n
+            for name, _tbl, sql in indexes:
+                try:
+                    _one(sql, "CREATE INDEX")
+                    db._execute_built(sql)
+                    result.indexes.append(name)
+                except (SQLBlockedError, SQLSyntaxError, sqlite3.OperationalError) as exc:
+                    # One failed statement is undone alone; the rest goes on.
+                    skipped[name] = f"index not recreated: {str(exc).splitlines()[0]}"
+            with db._internal() as conn:
+                conn.executemany(
+                    db._sql(
+                        "INSERT INTO _codemode_state (key, value, updated) VALUES (?, ?, ?)"
+                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
+                        " updated = excluded.updated"
+                    ),
+                    state,
+                )
+            return result, total
+
+        restored = db._call("restore", f"restore from {path}", run, write=True)
+        db._counters["rows_written"] += sum(restored.tables.values())
+        return restored
+    finally:
+        src.close()
