@@ -166,7 +166,8 @@ def _export_sqlite(db: Database, tmp: Path, names: list[str] | None) -> None:
     try:
         with db._lock:
             db.conn  # noqa: B018 - open it
-            db._flush_log()
+            # Never wait for another kernel's write lock just for the log.
+            db._flush_log(wait=False)
             with db._internal() as conn:
                 conn.backup(dest)
         # A standalone file: no -wal/-shm next to it.
