@@ -49,12 +49,15 @@ def load(shell: Any) -> None:
             print(f"codemode: {w}")
         kernel = getattr(shell, "kernel", None)
         connection_file = getattr(getattr(kernel, "parent", None), "connection_file", None)
-        sid, _ = resolve_session_id(settings.session_id, connection_file or None)
+        sid, source = resolve_session_id(settings.session_id, connection_file or None)
         store = SessionStore(settings.sessions_dir)
-        session = store.open(sid)
-        session.acquire()
+        label = session_label(os.environ)
+        session = store.open(sid, label)
+        # As in the kernel: a kernel-id session appears with the first use.
+        if source == "CODEMODE_SESSION_ID" or session.path.is_dir():
+            session.acquire()
         helpers = Helpers(session, settings)
-        lifecycle = Lifecycle(store, session, helpers, settings, label=session_label(os.environ))
+        lifecycle = Lifecycle(store, session, helpers, settings, label=label)
         helpers.on_db_open.append(lifecycle.on_db_open)
         shell.codemode_helpers = helpers
         shell.codemode_lifecycle = lifecycle

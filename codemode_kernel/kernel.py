@@ -101,8 +101,15 @@ class CodeModeKernel(IPythonKernel):
         connection_file = getattr(self.parent, "connection_file", None)
         sid, self.session_id_source = resolve_session_id(self.settings.session_id, connection_file)
         self.store = SessionStore(self.settings.sessions_dir)
-        self.codemode_session = self.store.open(sid)
-        self.codemode_session.acquire()
+        label = session_label(os.environ)
+        self.codemode_session = self.store.open(sid, label)
+        # A kernel-id session's directory appears with the first use of
+        # helpers.db (or %session): a kernel that never uses it leaves nothing
+        # behind, even when Jupyter restarts it after a SIGTERM. An explicit
+        # name may be shared with other kernels, so it is held from the start,
+        # like any session that exists already (a restart).
+        if self.session_id_source == "CODEMODE_SESSION_ID" or self.codemode_session.path.is_dir():
+            self.codemode_session.acquire()
         self.helpers = Helpers(self.codemode_session, self.settings)
         self.shell.codemode_helpers = self.helpers
         self.shell.inject_helpers()
@@ -121,7 +128,7 @@ class CodeModeKernel(IPythonKernel):
             self.helpers,
             self.settings,
             self.log,
-            label=session_label(os.environ),
+            label=label,
         )
         self.shell.codemode_lifecycle = self.lifecycle
         self.helpers.on_db_open.append(self.lifecycle.on_db_open)

@@ -2,7 +2,8 @@
 
 | event                                  | session files                          |
 |----------------------------------------|----------------------------------------|
-| kernel starts                          | directory held (flock); db opened lazily |
+| kernel starts                          | nothing created (an existing one is held) |
+| first ``helpers.db`` use               | directory created and held (flock)     |
 | cell or ``helpers.db`` call            | last activity = now (file: <= 1 write / 5 s) |
 | own session idle > TTL                 | db closed and deleted; next call: fresh db + warning |
 | start-up / every TTL/4 (<= 10 min)     | other sessions idle > TTL and not live: deleted |
@@ -67,8 +68,6 @@ class Lifecycle:
         self.sessions: dict[str, Session] = {session.id: session}
         self.noticed = False
         self._done = False
-        if label and session.held:
-            session.set_label(label)
         self.last_active = time.time()
         self.busy = False
         self.expired: tuple[float, float] | None = None  # (idle seconds, when)
@@ -188,12 +187,14 @@ class Lifecycle:
         with self._lock:
             if name == self.session.id:
                 return False
-            session = self.sessions.get(name) or self.store.open(name)
+            # A named session keeps the label of the notebook that created it.
+            session = self.sessions.get(name) or self.store.open(name, self.label, relabel=False)
             new = not session.meta_path.exists()
             self.helpers.use_session(session)
             session.acquire()
-            if new and self.label:
-                session.set_label(self.label)
+            # Hold the kernel's own session too: it records the switch, so that
+            # a restart of this kernel comes back to ``name``.
+            self.home.acquire()
             self.session = session
             self.sessions[name] = session
             self.expired = None

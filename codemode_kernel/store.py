@@ -86,10 +86,23 @@ class SessionInfo:
 class Session:
     """One session directory, opened by this process."""
 
-    def __init__(self, store: SessionStore, session_id: str) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        session_id: str,
+        label: str | None = None,
+        *,
+        relabel: bool = True,
+    ) -> None:
         self.store = store
         self.id = session_id
         self.path = store.path_for(session_id)
+        # The label this process knows (the notebook path); written into
+        # meta.json when the directory is created, and, with ``relabel``,
+        # whenever this process takes the session (a renamed notebook's
+        # restarted kernel brings the new path).
+        self._label = label
+        self._relabel = relabel
         self._lock_fd: int | None = None
         self._last_touch = 0.0
         #: Last activity in this process (not throttled; the file's is).
@@ -119,24 +132,32 @@ class Session:
         if self.meta_path.exists():
             return False
         now = time.time()
-        self._write_meta({"id": self.id, "label": None, "created": now, "last_activity": now})
+        meta = {"id": self.id, "label": self._label, "created": now, "last_activity": now}
+        self._write_meta(meta)
         self._last_touch = now
         return True
 
     @property
     def label(self) -> str | None:
-        """The label stored in ``meta.json`` (a notebook path), or None."""
+        """The notebook path of the kernel that owns this session, or None.
+
+        This process's own label for its own session; else the one stored in
+        ``meta.json`` (a named session keeps the label of the notebook that
+        created it).
+        """
+        if self._relabel and self._label:
+            return self._label
         label = self.meta().get("label")
         return label if isinstance(label, str) and label else None
 
-    def set_label(self, label: str | None) -> None:
-        """Store ``label`` in ``meta.json`` (kept current across restarts and renames)."""
-        meta = self.meta()
-        if meta.get("label") == label or not self.path.is_dir():
+    def _sync_label(self) -> None:
+        if not (self._relabel and self._label):
             return
-        meta["label"] = label
-        with contextlib.suppress(OSError):
-            self._write_meta(meta)
+        meta = self.meta()
+        if meta.get("label") != self._label:
+            meta["label"] = self._label
+            with contextlib.suppress(OSError):
+                self._write_meta(meta)
 
     def set_meta(self, key: str, value: object) -> None:
         """Set one ``meta.json`` field (None removes it)."""
@@ -187,6 +208,7 @@ class Session:
                 same = False
             if same:
                 self._lock_fd = fd
+                self._sync_label()
                 return
             os.close(fd)
         raise OSError(f"could not hold session directory {self.path}")
@@ -221,8 +243,9 @@ class SessionStore:
             raise ValueError("a session id must be a non-empty string")
         return self.root / session_dirname(session_id)
 
-    def open(self, session_id: str) -> Session:
-        return Session(self, session_id)
+    def open(self, session_id: str, label: str | None = None, *, relabel: bool = True) -> Session:
+        """A handle on one session (nothing is created until ``acquire``/``ensure``)."""
+        return Session(self, session_id, label, relabel=relabel)
 
     def _dirs(self) -> Iterator[Path]:
         try:

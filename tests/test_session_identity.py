@@ -126,7 +126,8 @@ def test_sigterm_applies_the_policy_like_shutdown(start_kernel, data_dir):
     unused = start_kernel(env={"CODEMODE_ON_SHUTDOWN": "keep"})
     unused.ok("1")
     dirs = {k: data_dir / session_dirname(_sid(k)) for k in (gone, kept, unused)}
-    assert all(d.is_dir() for d in dirs.values())
+    assert dirs[gone].is_dir() and dirs[kept].is_dir()
+    assert not dirs[unused].exists()  # helpers.db never used: nothing created
     for k in (gone, kept, unused):
         _sigterm(k)
         # The kernel still dies of SIGTERM, as the sender expects.
