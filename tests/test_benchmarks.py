@@ -20,6 +20,9 @@ MEASURES = (
     "cell timeout overshoot",
     "query timeout overshoot",
     "idle session dirs",
+    "to .db",
+    "to Parquet",
+    "from .db",
 )
 
 
