@@ -38,6 +38,7 @@ from .records import adapt_params
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ._transfer import Exported, Restored
     from .settings import Settings
     from .store import Session
 
@@ -994,7 +995,7 @@ class Database:
         tables: str | Sequence[str] | None = None,
         format: str | None = None,
         overwrite: bool = False,
-    ) -> Any:
+    ) -> Exported:
         """Write a copy of the session database (or of one table) to ``path``.
 
         Format from the extension unless ``format`` is given:
@@ -1021,7 +1022,7 @@ class Database:
 
         return export(self, path, tables=tables, format=format, overwrite=overwrite)
 
-    def restore(self, path: str | os.PathLike, *, replace: bool = False) -> Any:
+    def restore(self, path: str | os.PathLike, *, replace: bool = False) -> Restored:
         """Load the tables and state of a ``.db`` written by :meth:`export` into this session.
 
         From this session or any other. Copied, in one transaction (all or
