@@ -126,7 +126,10 @@ def export(
     overwrite: bool = False,
 ) -> Exported:
     """See :meth:`Database.export`."""
-    path = Path(os.fspath(path)).expanduser()
+    path = Path(os.path.abspath(Path(os.fspath(path)).expanduser()))
+    if path.is_dir():
+        example = path / "data.db"
+        raise IsADirectoryError(f"{path} is a directory; name a file in it, e.g. {example}")
     fmt = _format(path, format)
     names = _names(db, tables)
     if fmt != "sqlite":

@@ -136,7 +136,8 @@ class CodeModeKernel(IPythonKernel):
         self.lifecycle.start()
         # SIGTERM (Jupyter's second step when a kernel is slow to exit, or a
         # plain `kill`) applies the shutdown policy like a shutdown_request.
-        signal.signal(signal.SIGTERM, self._on_sigterm)
+        with contextlib.suppress(ValueError):  # only the main thread may; an embedded kernel
+            signal.signal(signal.SIGTERM, self._on_sigterm)
 
     def _follow_switch(self) -> None:
         """After a restart, go back to the session ``%session NAME`` chose.

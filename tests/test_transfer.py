@@ -183,6 +183,8 @@ def test_export_refuses_overwrite_and_bad_requests(tmp_path, db):
         db.export(tmp_path / "x.parquet")
     with pytest.raises(ValueError, match=r"no such table\(s\): 'nope'"):
         db.export(tmp_path / "y.db", tables=["nope"])
+    with pytest.raises(IsADirectoryError, match="is a directory; name a file in it"):
+        db.export(tmp_path)
     with pytest.raises(FileNotFoundError, match="no directory"):
         db.export(tmp_path / "missing" / "y.db")
     assert db.export(tmp_path / "t.data", format="csv", tables="t").size_bytes > 0
