@@ -9,9 +9,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from codemode_kernel.database import Database
-from codemode_kernel.settings import Settings
-from codemode_kernel.store import SessionStore
+from codemode_kernel._settings import Settings
+from codemode_kernel._store import SessionStore
+from codemode_kernel.db import Database
 
 from .harness import Config, Row, fmt_time
 

@@ -16,7 +16,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from .lifecycle import shutdown_words
+from ._lifecycle import shutdown_words
 
 __all__ = ["SessionMagics", "describe"]
 

@@ -13,15 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from codemode_kernel.database import LOG_KEEP, Database, ExecResult, NewColumnsWarning
+from codemode_kernel._settings import Settings
+from codemode_kernel._store import SessionStore
+from codemode_kernel.db import Database, ExecResult, NewColumnsWarning
+from codemode_kernel.db._log import KEEP as LOG_KEEP
 from codemode_kernel.errors import (
     QueryTimeoutError,
     QuotaExceededError,
     SQLBlockedError,
     StateError,
 )
-from codemode_kernel.settings import Settings
-from codemode_kernel.store import SessionStore
 
 
 def plain(df: pd.DataFrame) -> list[list]:
@@ -454,8 +455,8 @@ def test_log_is_bounded(db):
     for _ in range(LOG_KEEP + 150):
         db.query("SELECT 1")
     db.logs(1)
-    with db._internal() as conn:
-        n = conn.execute("SELECT count(*) FROM _codemode_log" + db._tag).fetchone()[0]
+    with db.connection.internal() as conn:
+        n = conn.execute("SELECT count(*) FROM _codemode_log" + db.connection.tag).fetchone()[0]
     assert n == LOG_KEEP
 
 

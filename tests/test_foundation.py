@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from codemode_kernel.settings import resolve_settings
-from codemode_kernel.store import (
+from codemode_kernel._settings import resolve_settings
+from codemode_kernel._store import (
     SessionStore,
     resolve_session_id,
     session_dirname,

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from jupyter_server_client import JupyterServer
 
-from codemode_kernel.store import session_dirname
+from codemode_kernel._store import session_dirname
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from codemode_kernel.store import META_NAME, SessionStore, session_dirname
+from codemode_kernel._store import META_NAME, SessionStore, session_dirname
 
 SETUP = (
     "helpers.db.create_table('t', 'id INTEGER PRIMARY KEY')\n"
@@ -139,9 +139,9 @@ def test_sweep_removes_dead_and_expired_never_live(start_kernel, data_dir):
 def test_sigterm_after_a_restart_request_keeps_the_session(tmp_path):
     """Jupyter sends SIGTERM when a kernel is slow to exit, a restart included: the
     shutdown that ran first (restart=True, keep) decides; the second changes nothing."""
-    from codemode_kernel.helpers import Helpers
-    from codemode_kernel.lifecycle import Lifecycle
-    from codemode_kernel.settings import Settings
+    from codemode_kernel._helpers import Helpers
+    from codemode_kernel._lifecycle import Lifecycle
+    from codemode_kernel._settings import Settings
 
     settings = Settings(data_dir=tmp_path)
     store = SessionStore(tmp_path)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from codemode_kernel.store import SessionStore, session_dirname
+from codemode_kernel._store import SessionStore, session_dirname
 
 pytestmark = pytest.mark.slow
 

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codemode_kernel.database import Database
+from codemode_kernel._settings import Settings
+from codemode_kernel._store import SessionStore
+from codemode_kernel.db import Database
 from codemode_kernel.errors import RestoreError, SQLBlockedError
-from codemode_kernel.settings import Settings
-from codemode_kernel.store import SessionStore
 
 
 def _db(root: Path, sid: str) -> Database:

@@ -20,12 +20,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import guard
-from .ddl import quote
-from .errors import RestoreError, SQLBlockedError, SQLSyntaxError
+from .. import _guard as guard
+from .._ddl import quote
+from ..errors import RestoreError, SQLBlockedError, SQLSyntaxError
 
 if TYPE_CHECKING:
-    from .database import Database
+    from . import Database
 
 __all__ = ["Exported", "Restored", "export", "restore"]
 
@@ -167,11 +167,11 @@ def _export_sqlite(db: Database, tmp: Path, names: list[str] | None) -> None:
     # snapshot while other kernels on the same session go on writing (WAL).
     dest = sqlite3.connect(tmp)
     try:
-        with db._lock:
-            db.conn  # noqa: B018 - open it
+        with db.connection.lock:
+            db.connection.get()
             # Never wait for another kernel's write lock just for the log.
-            db._flush_log(wait=False)
-            with db._internal() as conn:
+            db._calls.log.flush(wait=False)
+            with db.connection.internal() as conn:
                 conn.backup(dest)
         # A standalone file: no -wal/-shm next to it.
         dest.execute("PRAGMA journal_mode=DELETE")
@@ -192,8 +192,9 @@ def _export_sqlite(db: Database, tmp: Path, names: list[str] | None) -> None:
 def _read_frame(db: Database, table: str) -> Any:
     import pandas as pd
 
-    with db._lock, db._internal() as conn:
-        return pd.read_sql_query(db._sql(f"SELECT * FROM {quote(table)}"), conn)
+    c = db.connection
+    with c.lock, c.internal() as conn:
+        return pd.read_sql_query(c.tagged(f"SELECT * FROM {quote(table)}"), conn)
 
 
 def _export_parquet(db: Database, tmp: Path, table: str) -> None:
@@ -212,8 +213,9 @@ def _export_parquet(db: Database, tmp: Path, table: str) -> None:
 
 def _export_csv(db: Database, tmp: Path, table: str) -> None:
     # Streamed: constant memory. NULL is an empty field; a BLOB is its hex text.
-    with db._lock, db._internal() as conn, open(tmp, "w", newline="", encoding="utf-8") as f:
-        cur = conn.execute(db._sql(f"SELECT * FROM {quote(table)}"))
+    c = db.connection
+    with c.lock, c.internal() as conn, open(tmp, "w", newline="", encoding="utf-8") as f:
+        cur = conn.execute(c.tagged(f"SELECT * FROM {quote(table)}"))
         writer = csv.writer(f)
         writer.writerow([d[0] for d in cur.description])
         while rows := cur.fetchmany(CHUNK_ROWS):
@@ -370,44 +372,66 @@ def restore(db: Database, path: str | os.PathLike, *, replace: bool = False) -> 
                 " replace=True to overwrite them. Nothing was changed"
             )
         result = Restored(path, {}, [], [k for k, _, _ in state], skipped)
-
-        def run() -> tuple[Restored, int]:
-            total = 0
-            for t in tables:
-                if t.name.lower() in here:
-                    db._execute_built(f"DROP TABLE {quote(here[t.name.lower()])}")
-                db._execute_built(t.sql)
-                cols = ", ".join(quote(c) for c in t.columns)
-                marks = ", ".join("?" * len(t.columns))
-                insert = f"INSERT INTO {quote(t.name)} ({cols}) VALUES ({marks})"
-                cur = src.execute(f"SELECT {cols} FROM main.{quote(t.name)}")
-                n = 0
-                while rows := cur.fetchmany(CHUNK_ROWS):
-                    db._execute_many(insert, rows)
-                    n += len(rows)
-                result.tables[t.name] = n
-                total += n
-            for name, _tbl, sql in indexes:
-                try:
-                    _one(sql, "CREATE INDEX")
-                    db._execute_built(sql)
-                    result.indexes.append(name)
-                except (SQLBlockedError, SQLSyntaxError, sqlite3.OperationalError) as exc:
-                    # One failed statement is undone alone; the rest goes on.
-                    skipped[name] = f"index not recreated: {str(exc).splitlines()[0]}"
-            with db._internal() as conn:
-                conn.executemany(
-                    db._sql(
-                        "INSERT INTO _codemode_state (key, value, updated) VALUES (?, ?, ?)"
-                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
-                        " updated = excluded.updated"
-                    ),
-                    state,
-                )
-            return result, total
-
-        restored = db._call("restore", f"restore from {path}", run, write=True)
-        db._counters["rows_written"] += sum(restored.tables.values())
-        return restored
+        with (
+            db.connection.lock,
+            db._calls.call("restore", f"restore from {path}", txn=True, write=True) as call,
+        ):
+            call.rows = _copy(db, src, tables, indexes, state, here, result)
+        db._metrics.add("rows_written", call.rows)
+        return result
     finally:
         src.close()
+
+
+def _run_built(db: Database, sql: str) -> None:
+    """Run a statement restore built or read from the file, under the user policy."""
+    db.guard.check_built(sql)
+    db.connection.execute(sql).close()
+
+
+def _copy(
+    db: Database,
+    src: sqlite3.Connection,
+    tables: list[_Table],
+    indexes: list[tuple[str, str, str]],
+    state: list[tuple[str, str, float]],
+    here: dict[str, str],
+    result: Restored,
+) -> int:
+    """The writes of restore, inside its one transaction; the number of rows copied."""
+    c = db.connection
+    total = 0
+    for t in tables:
+        if t.name.lower() in here:
+            _run_built(db, f"DROP TABLE {quote(here[t.name.lower()])}")
+        _run_built(db, t.sql)
+        cols = ", ".join(quote(col) for col in t.columns)
+        marks = ", ".join("?" * len(t.columns))
+        insert = f"INSERT INTO {quote(t.name)} ({cols}) VALUES ({marks})"
+        cur = src.execute(f"SELECT {cols} FROM main.{quote(t.name)}")
+        n = 0
+        while rows := cur.fetchmany(CHUNK_ROWS):
+            # query_timeout bounds each chunk, as in batch_insert.
+            c.restart_deadline(db.settings.query_timeout)
+            c.executemany(insert, rows)
+            n += len(rows)
+        result.tables[t.name] = n
+        total += n
+    for name, _tbl, sql in indexes:
+        try:
+            _one(sql, "CREATE INDEX")
+            _run_built(db, sql)
+            result.indexes.append(name)
+        except (SQLBlockedError, SQLSyntaxError, sqlite3.DatabaseError) as exc:
+            # One failed statement is undone alone; the rest goes on.
+            result.skipped[name] = f"index not recreated: {str(exc).splitlines()[0]}"
+    with c.internal() as conn:
+        conn.executemany(
+            c.tagged(
+                "INSERT INTO _codemode_state (key, value, updated) VALUES (?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
+                " updated = excluded.updated"
+            ),
+            state,
+        )
+    return total

@@ -14,10 +14,10 @@ def setup_shell(shell: Any) -> None:
     Called by the kernel at start and by ``%load_ext codemode_kernel``; safe
     to call again. Imports neither pandas nor ipywidgets.
     """
+    from ._display import register
+    from ._magics import SQLMagics
     from ._session_magic import SessionMagics
-    from .display import register
-    from .magics import SQLMagics
-    from .tracebacks import install
+    from ._tracebacks import install
 
     register(shell)
     shell.register_magics(SQLMagics)
@@ -37,10 +37,10 @@ def load(shell: Any) -> None:
     """
     import os
 
-    from .helpers import Helpers
-    from .lifecycle import Lifecycle
-    from .settings import resolve_settings
-    from .store import SessionStore, resolve_session_id, session_label
+    from ._helpers import Helpers
+    from ._lifecycle import Lifecycle
+    from ._settings import resolve_settings
+    from ._store import SessionStore, resolve_session_id, session_label
 
     helpers = getattr(shell, "codemode_helpers", None)
     if helpers is None:
