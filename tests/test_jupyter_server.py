@@ -113,8 +113,13 @@ def test_rename_then_restart_keeps_data_and_a_new_untitled_is_empty(server):
     assert _sid(server, b) != sid
     server.ok(b, "helpers.db.batch_insert('orders', [{'id': -1}])")
     assert _count(server, a, "orders") == ROWS
+    b_dir = _dir(server, _sid(server, b))
+    # Restarted, then shut down: the delete policy still applies.
     server.close(a)
+    assert not _dir(server, sid).exists()
+    assert b_dir.is_dir()
     server.close(b)
+    assert not b_dir.exists()
 
 
 def test_swapped_names_each_kernel_keeps_its_own_data(server):
