@@ -35,29 +35,20 @@ def load(shell: Any) -> None:
     (``CODEMODE_ON_SHUTDOWN``) applies when the interpreter exits (atexit),
     except when the exit is a kernel restart.
     """
-    import os
-
-    from ._helpers import Helpers
+    from ._bootstrap import start
     from ._lifecycle import Lifecycle
-    from ._settings import resolve_settings
-    from ._store import SessionStore, resolve_session_id, session_label
 
     helpers = getattr(shell, "codemode_helpers", None)
     if helpers is None:
-        settings, warnings = resolve_settings({}, os.environ)
-        for w in warnings:
-            print(f"codemode: {w}")
         kernel = getattr(shell, "kernel", None)
         connection_file = getattr(getattr(kernel, "parent", None), "connection_file", None)
-        sid, source = resolve_session_id(settings.session_id, connection_file or None)
-        store = SessionStore(settings.sessions_dir)
-        label = session_label(os.environ)
-        session = store.open(sid, label)
-        # As in the kernel: a kernel-id session appears with the first use.
-        if source == "CODEMODE_SESSION_ID" or session.path.is_dir():
-            session.acquire()
-        helpers = Helpers(session, settings)
-        lifecycle = Lifecycle(store, session, helpers, settings, label=label)
+        started = start(None, None, connection_file or None)
+        for w in started.warnings:
+            print(f"codemode: {w}")
+        helpers = started.helpers
+        lifecycle = Lifecycle(
+            started.store, started.session, helpers, started.settings, label=started.label
+        )
         helpers.on_db_open.append(lifecycle.on_db_open)
         shell.codemode_helpers = helpers
         shell.codemode_lifecycle = lifecycle
