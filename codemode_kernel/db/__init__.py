@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
     from .._settings import Settings
     from .._store import Session
-    from ._transfer import Exported, Restored
+    from ._export import Exported
+    from ._restore import Restored
 
 __all__ = ["LIMITS", "Database", "ExecResult", "NewColumnsWarning"]
 
@@ -465,7 +466,7 @@ class Database:
             settings=self.settings,
         )
 
-    # -- keep results: export / restore (see _transfer.py) -------------------
+    # -- keep results: export / restore (see _export.py, _restore.py) -------------------
 
     def export(
         self,
@@ -497,7 +498,7 @@ class Database:
         >>> helpers.db.export("orders.db")
         >>> helpers.db.export("orders.parquet", tables="orders")
         """
-        from ._transfer import export
+        from ._export import export
 
         return export(self, path, tables=tables, format=format, overwrite=overwrite)
 
@@ -523,7 +524,7 @@ class Database:
 
         >>> helpers.db.restore("orders.db")
         """
-        from ._transfer import restore
+        from ._restore import restore
 
         return restore(self, path, replace=replace)
 
