@@ -162,7 +162,7 @@ class Lifecycle:
             self.log.info("codemode: swept expired session %r", info.id)
         return removed
 
-    # -- shutdown ------------------------------------------------------------------
+    # -- what the user is told -----------------------------------------------------
 
     def notice(self) -> str:
         """The one line printed at the first use of ``helpers.db`` in this kernel."""
@@ -190,11 +190,11 @@ class Lifecycle:
             # A named session keeps the label of the notebook that created it.
             session = self.sessions.get(name) or self.store.open(name, self.label, relabel=False)
             new = not session.meta_path.exists()
-            self.helpers.use_session(session)
             session.acquire()
             # Hold the kernel's own session too: it records the switch, so that
             # a restart of this kernel comes back to ``name``.
             self.home.acquire()
+            self.helpers.use_session(session)
             self.session = session
             self.sessions[name] = session
             self.expired = None
