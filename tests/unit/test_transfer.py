@@ -376,3 +376,16 @@ def test_round_trip_property_against_plain_sqlite(tmp_path_factory, rows, state)
     assert {k: dst.get_state(k) for k in dst.state_keys()} == json.loads(json.dumps(state))
     src.close()
     dst.close()
+
+
+def test_restore_into_the_same_session_after_a_mistake(tmp_path, db):
+    """Keep a copy, break the table, restore it from the copy (replace=True)."""
+    db.batch_insert("orders", [{"id": i, "amount": i * 2.5} for i in range(100)], progress=False)
+    db.save_state("step", 1)
+    out = db.export(tmp_path / "before.db")
+    db.exec("DELETE FROM orders WHERE id < 90")
+    db.save_state("step", 2)
+    r = db.restore(out.path, replace=True)
+    assert r.tables == {"orders": 100}
+    assert db.query("SELECT count(*) AS n FROM orders")["n"][0] == 100
+    assert db.get_state("step") == 1
