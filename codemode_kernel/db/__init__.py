@@ -478,55 +478,58 @@ class Database:
     ) -> Exported:
         """Write a copy of the session database (or of one table) to ``path``.
 
-        Format from the extension unless ``format`` is given:
+        By extension (or ``format``): ``.db``/``.sqlite``/``.sqlite3``, a consistent
+        copy made with SQLite's online backup API while the database is in use
+        (``tables=[...]`` keeps only those); ``.parquet`` or ``.csv``, one table.
+        Never replaces a file unless ``overwrite=True`` (FileExistsError).
+        Returns ``Exported(path, size_bytes)``. Details: docs/sessions.md.
 
-        * ``.db``/``.sqlite``/``.sqlite3`` (``"sqlite"``): a consistent copy made
-          with SQLite's online backup API, while this kernel (and others) hold
-          the database; ``tables=[...]`` keeps only those user tables. The
-          state and the execution log come along (``restore`` takes the state).
-        * ``.parquet`` (``"parquet"``, pyarrow): one table, read back with
-          ``pandas.read_parquet``; a column of mixed types raises ValueError.
-        * ``.csv`` (``"csv"``): one table, with a header; NULL is an empty
-          field, a BLOB its hex text.
-
-        For Parquet/CSV name the table with ``tables="t"`` (optional when the
-        session has exactly one). An existing file is never replaced unless
-        ``overwrite=True`` (FileExistsError otherwise). Returns
-        ``Exported(path, size_bytes)``. Raises ValueError for an unknown
-        format or table. The SQL guard still refuses ``ATTACH``/``VACUUM INTO``.
-
-        >>> helpers.db.export("orders.db")
         >>> helpers.db.export("orders.parquet", tables="orders")
         """
         from ._export import export
 
-        return export(self, path, tables=tables, format=format, overwrite=overwrite)
+        return export(
+            self.connection,
+            self.tables(),
+            path,
+            tables=tables,
+            format=format,
+            overwrite=overwrite,
+            # Never wait for another kernel's write lock just for the log.
+            flush_log=lambda: self._calls.log.flush(wait=False),
+        )
 
     def restore(self, path: str | os.PathLike, *, replace: bool = False) -> Restored:
         """Load the tables and state of a ``.db`` written by :meth:`export` into this session.
 
-        From this session or any other. Copied, in one transaction (all or
-        nothing): every plain user table (its CREATE TABLE, checked by the SQL
-        guard like a statement of yours, then its rows; generated columns are
-        computed again), the indexes on those tables that the guard allows,
-        and the state (``save_state`` keys). Not copied: the execution log and
-        counters (they stay this session's own), views, triggers, virtual
-        tables and their shadow tables, and any ``sqlite_*``/``_codemode_*``
-        table other than the state. What was left out is listed in the
-        result's ``skipped``.
-
-        Raises ``RestoreError`` (nothing changed) when the file is not a
-        SQLite database (even with ``replace=True``), when a table of the file
-        exists here or a state key holds another value here (unless
-        ``replace=True``, which drops those tables and overwrites those keys),
-        or when a table's CREATE TABLE is refused by the SQL policy.
-        Returns ``Restored`` (rows per table, indexes, state keys, skipped).
+        In one transaction: the plain user tables (their CREATE TABLE checked by
+        the SQL guard), their indexes, the state; never the log, views,
+        triggers, virtual or ``_codemode_*`` tables (see ``skipped``). Raises
+        RestoreError, changing nothing, for a file that is not SQLite, or a
+        table or state key that exists here (unless ``replace=True``).
+        Returns ``Restored``. Details: docs/sessions.md.
 
         >>> helpers.db.restore("orders.db")
         """
-        from ._restore import restore
+        from ._restore import prepare
 
-        return restore(self, path, replace=replace)
+        plan = prepare(
+            path,
+            own_path=self.path,
+            user_tables=self.tables(),
+            state_here={k: self.get_state(k) for k in self.state_keys()},
+            replace=replace,
+        )
+        try:
+            with (
+                self.connection.lock,
+                self._calls.call("restore", f"restore from {path}", txn=True, write=True) as call,
+            ):
+                call.rows = plan.copy(self.connection, self.guard, self.settings.query_timeout)
+        finally:
+            plan.close()
+        self._metrics.add("rows_written", call.rows)
+        return plan.result
 
     # -- widgets (see _widgets.py) -----------------------------------------
 

@@ -14,14 +14,14 @@ import csv
 import os
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._ddl import quote
 
 if TYPE_CHECKING:
-    from . import Database
+    from ._connection import Connection
 
 __all__ = ["FORMATS", "Exported", "export"]
 
@@ -59,11 +59,11 @@ def _format(path: Path, format: str | None) -> str:
     return fmt
 
 
-def _names(db: Database, tables: str | Sequence[str] | None) -> list[str] | None:
+def _names(user_tables: list[str], tables: str | Sequence[str] | None) -> list[str] | None:
     if tables is None:
         return None
     names = [tables] if isinstance(tables, str) else list(tables)
-    have = {t.lower(): t for t in db.tables()}
+    have = {t.lower(): t for t in user_tables}
     missing = [t for t in names if not isinstance(t, str) or t.lower() not in have]
     if missing:
         listed = ", ".join(map(repr, missing))
@@ -88,26 +88,30 @@ def _place(tmp: Path, path: Path, overwrite: bool) -> None:
 
 
 def export(
-    db: Database,
+    connection: Connection,
+    user_tables: list[str],
     path: str | os.PathLike,
     *,
     tables: str | Sequence[str] | None = None,
     format: str | None = None,
     overwrite: bool = False,
+    flush_log: Callable[[], object] = lambda: None,
 ) -> Exported:
-    """See :meth:`Database.export`."""
+    """See :meth:`Database.export`. ``user_tables``: the session's tables now;
+    ``flush_log`` writes the buffered execution log (called before a copy)."""
     path = Path(os.path.abspath(Path(os.fspath(path)).expanduser()))
     if path.is_dir():
         example = path / "data.db"
         raise IsADirectoryError(f"{path} is a directory; name a file in it, e.g. {example}")
     fmt = _format(path, format)
-    names = _names(db, tables)
+    names = _names(user_tables, tables)
     if fmt != "sqlite":
         if names is None:
-            every = db.tables()
-            if len(every) != 1:
-                raise ValueError(f"{fmt} holds one table; name it: tables='...' (tables: {every})")
-            names = every
+            if len(user_tables) != 1:
+                raise ValueError(
+                    f"{fmt} holds one table; name it: tables='...' (tables: {user_tables})"
+                )
+            names = user_tables
         if len(names) != 1:
             raise ValueError(f"{fmt} holds one table; got {len(names)}: {names}")
     if path.exists() and not overwrite:
@@ -119,11 +123,11 @@ def export(
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     try:
         if fmt == "sqlite":
-            _export_sqlite(db, tmp, names)
+            _export_sqlite(connection, flush_log, tmp, names)
         elif fmt == "parquet":
-            _export_parquet(db, tmp, names[0])
+            _export_parquet(connection, tmp, names[0])
         else:
-            _export_csv(db, tmp, names[0])
+            _export_csv(connection, tmp, names[0])
         _place(tmp, path, overwrite)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -131,17 +135,18 @@ def export(
     return Exported(path, path.stat().st_size)
 
 
-def _export_sqlite(db: Database, tmp: Path, names: list[str] | None) -> None:
+def _export_sqlite(
+    c: Connection, flush_log: Callable[[], object], tmp: Path, names: list[str] | None
+) -> None:
     # The kernel's own connection is the source, under its lock: no call of
     # this kernel writes meanwhile, and the backup (one step) reads one
     # snapshot while other kernels on the same session go on writing (WAL).
     dest = sqlite3.connect(tmp)
     try:
-        with db.connection.lock:
-            db.connection.get()
-            # Never wait for another kernel's write lock just for the log.
-            db._calls.log.flush(wait=False)
-            with db.connection.internal() as conn:
+        with c.lock:
+            c.get()
+            flush_log()
+            with c.internal() as conn:
                 conn.backup(dest)
         # A standalone file: no -wal/-shm next to it.
         dest.execute("PRAGMA journal_mode=DELETE")
@@ -159,18 +164,17 @@ def _export_sqlite(db: Database, tmp: Path, names: list[str] | None) -> None:
         dest.close()
 
 
-def _read_frame(db: Database, table: str) -> Any:
+def _read_frame(c: Connection, table: str) -> Any:
     import pandas as pd
 
-    c = db.connection
     with c.lock, c.internal() as conn:
         return pd.read_sql_query(c.tagged(f"SELECT * FROM {quote(table)}"), conn)
 
 
-def _export_parquet(db: Database, tmp: Path, table: str) -> None:
+def _export_parquet(c: Connection, tmp: Path, table: str) -> None:
     import pyarrow as pa
 
-    frame = _read_frame(db, table)
+    frame = _read_frame(c, table)
     try:
         frame.to_parquet(tmp, engine="pyarrow", index=False)
     except (pa.ArrowException, TypeError, ValueError) as exc:
@@ -181,9 +185,8 @@ def _export_parquet(db: Database, tmp: Path, table: str) -> None:
         ) from None
 
 
-def _export_csv(db: Database, tmp: Path, table: str) -> None:
+def _export_csv(c: Connection, tmp: Path, table: str) -> None:
     # Streamed: constant memory. NULL is an empty field; a BLOB is its hex text.
-    c = db.connection
     with c.lock, c.internal() as conn, open(tmp, "w", newline="", encoding="utf-8") as f:
         cur = conn.execute(c.tagged(f"SELECT * FROM {quote(table)}"))
         writer = csv.writer(f)

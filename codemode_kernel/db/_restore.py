@@ -14,16 +14,17 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import _guard as guard
 from .._ddl import quote
 from ..errors import RestoreError, SQLBlockedError, SQLSyntaxError
 
 if TYPE_CHECKING:
-    from . import Database
+    from .._guard import ParserGuard
+    from ._connection import Connection
 
-__all__ = ["Restored", "restore"]
+__all__ = ["Restore", "Restored", "prepare"]
 
 #: Rows per read/insert chunk: constant memory.
 CHUNK_ROWS = 10_000
@@ -165,13 +166,90 @@ def _state(src: sqlite3.Connection, skipped: dict) -> list[tuple[str, str, float
     return good
 
 
-def restore(db: Database, path: str | os.PathLike, *, replace: bool = False) -> Restored:
-    """See :meth:`Database.restore`."""
+class Restore:
+    """One restore: the file checked and planned (:func:`prepare`), then copied
+    (:meth:`copy`, inside the caller's one write transaction). Close it after."""
+
+    def __init__(
+        self,
+        src: sqlite3.Connection,
+        tables: list[_Table],
+        indexes: list[tuple[str, str, str]],
+        state: list[tuple[str, str, float]],
+        here: dict[str, str],
+        result: Restored,
+    ) -> None:
+        self.src = src
+        self.tables = tables
+        self.indexes = indexes
+        self.state = state
+        self.here = here  # lower-case name -> name, of the tables this session has
+        self.result = result
+
+    def close(self) -> None:
+        self.src.close()
+
+    def copy(self, c: Connection, guard_: ParserGuard, query_timeout: float) -> int:
+        """The writes, through the guard (``guard_``) and the engine-level
+        authorizer of ``c``; returns the number of rows copied."""
+
+        def run_built(sql: str) -> None:
+            guard_.check_built(sql)
+            c.execute(sql).close()
+
+        total = 0
+        for t in self.tables:
+            if t.name.lower() in self.here:
+                run_built(f"DROP TABLE {quote(self.here[t.name.lower()])}")
+            run_built(t.sql)
+            cols = ", ".join(quote(col) for col in t.columns)
+            marks = ", ".join("?" * len(t.columns))
+            insert = f"INSERT INTO {quote(t.name)} ({cols}) VALUES ({marks})"
+            cur = self.src.execute(f"SELECT {cols} FROM main.{quote(t.name)}")
+            n = 0
+            while rows := cur.fetchmany(CHUNK_ROWS):
+                # query_timeout bounds each chunk, as in batch_insert.
+                c.restart_deadline(query_timeout)
+                c.executemany(insert, rows)
+                n += len(rows)
+            self.result.tables[t.name] = n
+            total += n
+        for name, _tbl, sql in self.indexes:
+            try:
+                _one(sql, "CREATE INDEX")
+                run_built(sql)
+                self.result.indexes.append(name)
+            except (SQLBlockedError, SQLSyntaxError, sqlite3.DatabaseError) as exc:
+                # One failed statement is undone alone; the rest goes on.
+                self.result.skipped[name] = f"index not recreated: {str(exc).splitlines()[0]}"
+        with c.internal() as conn:
+            conn.executemany(
+                c.tagged(
+                    "INSERT INTO _codemode_state (key, value, updated) VALUES (?, ?, ?)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
+                    " updated = excluded.updated"
+                ),
+                self.state,
+            )
+        return total
+
+
+def prepare(
+    path: str | os.PathLike,
+    *,
+    own_path: str | os.PathLike,
+    user_tables: list[str],
+    state_here: dict[str, Any],
+    replace: bool,
+) -> Restore:
+    """Check ``path`` and plan its restore into a session whose database is
+    ``own_path``, with ``user_tables`` and state ``state_here``; RestoreError
+    (nothing changed) if it cannot be restored. See :meth:`Database.restore`."""
     path = Path(os.fspath(path)).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"no file {path}")
     with contextlib.suppress(OSError):
-        if os.path.samefile(path, db.path):
+        if os.path.samefile(path, own_path):
             raise RestoreError(f"{path} is this session's own database; restore another file")
     src = _open_source(path)
     try:
@@ -182,81 +260,21 @@ def restore(db: Database, path: str | os.PathLike, *, replace: bool = False) -> 
             raise RestoreError(
                 f"{path} cannot be read as a SQLite database ({exc}). Nothing was changed"
             ) from None
-        here = {t.lower(): t for t in db.tables()}
+        here = {t.lower(): t for t in user_tables}
         clash = [t.name for t in tables if t.name.lower() in here]
         if clash and not replace:
             raise RestoreError(
                 f"table(s) {', '.join(map(repr, clash))} exist in this session already; pass"
                 " replace=True to replace them, or drop or rename them first. Nothing was changed"
             )
-        current = {k: db.get_state(k) for k in db.state_keys()}
-        differ = [k for k, v, _ in state if k in current and current[k] != json.loads(v)]
+        differ = [k for k, v, _ in state if k in state_here and state_here[k] != json.loads(v)]
         if differ and not replace:
             raise RestoreError(
                 f"state key(s) {', '.join(map(repr, differ))} hold other values here; pass"
                 " replace=True to overwrite them. Nothing was changed"
             )
-        result = Restored(path, {}, [], [k for k, _, _ in state], skipped)
-        with (
-            db.connection.lock,
-            db._calls.call("restore", f"restore from {path}", txn=True, write=True) as call,
-        ):
-            call.rows = _copy(db, src, tables, indexes, state, here, result)
-        db._metrics.add("rows_written", call.rows)
-        return result
-    finally:
+    except BaseException:
         src.close()
-
-
-def _run_built(db: Database, sql: str) -> None:
-    """Run a statement restore built or read from the file, under the user policy."""
-    db.guard.check_built(sql)
-    db.connection.execute(sql).close()
-
-
-def _copy(
-    db: Database,
-    src: sqlite3.Connection,
-    tables: list[_Table],
-    indexes: list[tuple[str, str, str]],
-    state: list[tuple[str, str, float]],
-    here: dict[str, str],
-    result: Restored,
-) -> int:
-    """The writes of restore, inside its one transaction; the number of rows copied."""
-    c = db.connection
-    total = 0
-    for t in tables:
-        if t.name.lower() in here:
-            _run_built(db, f"DROP TABLE {quote(here[t.name.lower()])}")
-        _run_built(db, t.sql)
-        cols = ", ".join(quote(col) for col in t.columns)
-        marks = ", ".join("?" * len(t.columns))
-        insert = f"INSERT INTO {quote(t.name)} ({cols}) VALUES ({marks})"
-        cur = src.execute(f"SELECT {cols} FROM main.{quote(t.name)}")
-        n = 0
-        while rows := cur.fetchmany(CHUNK_ROWS):
-            # query_timeout bounds each chunk, as in batch_insert.
-            c.restart_deadline(db.settings.query_timeout)
-            c.executemany(insert, rows)
-            n += len(rows)
-        result.tables[t.name] = n
-        total += n
-    for name, _tbl, sql in indexes:
-        try:
-            _one(sql, "CREATE INDEX")
-            _run_built(db, sql)
-            result.indexes.append(name)
-        except (SQLBlockedError, SQLSyntaxError, sqlite3.DatabaseError) as exc:
-            # One failed statement is undone alone; the rest goes on.
-            result.skipped[name] = f"index not recreated: {str(exc).splitlines()[0]}"
-    with c.internal() as conn:
-        conn.executemany(
-            c.tagged(
-                "INSERT INTO _codemode_state (key, value, updated) VALUES (?, ?, ?)"
-                " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
-                " updated = excluded.updated"
-            ),
-            state,
-        )
-    return total
+        raise
+    result = Restored(path, {}, [], [k for k, _, _ in state], skipped)
+    return Restore(src, tables, indexes, state, here, result)
