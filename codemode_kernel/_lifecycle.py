@@ -27,6 +27,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from ._units import duration
+
 if TYPE_CHECKING:
     from ._helpers import Helpers
     from ._settings import Settings
@@ -130,7 +132,7 @@ class Lifecycle:
         ttl = self.settings.session_ttl
         print(
             f"codemode: the session database of {self.session.id!r} expired after"
-            f" {_duration(idle)} idle (TTL {_duration(ttl)}) and was deleted; this is a new,"
+            f" {duration(idle)} idle (TTL {duration(ttl)}) and was deleted; this is a new,"
             " empty database. Raise the TTL with CODEMODE_SESSION_TTL.",
             file=sys.stderr,
             flush=True,
@@ -237,15 +239,7 @@ def shutdown_words(settings: Settings) -> str:
     """What a real shutdown does with the session, in words (the notice and %session)."""
     if settings.on_shutdown == "keep":
         return (
-            f"kept for {_duration(settings.session_ttl)} after this kernel shuts down"
+            f"kept for {duration(settings.session_ttl)} after this kernel shuts down"
             " (CODEMODE_ON_SHUTDOWN=keep)"
         )
     return "deleted when this kernel shuts down (CODEMODE_ON_SHUTDOWN=delete)"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

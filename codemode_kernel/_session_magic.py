@@ -17,16 +17,9 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
 from ._lifecycle import shutdown_words
+from ._units import size
 
 __all__ = ["SessionMagics", "describe"]
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "kB", "MB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
 
 
 def describe(lifecycle: Any, status: str) -> str:
@@ -38,7 +31,7 @@ def describe(lifecycle: Any, status: str) -> str:
         # Through helpers.db: this kernel is going to use it anyway.
         with contextlib.suppress(sqlite3.Error):
             tables = lifecycle.helpers.db.get_metrics()["tables"]
-    size = lifecycle.store.info(session.path, live=True).size_bytes
+    nbytes = lifecycle.store.info(session.path, live=True).size_bytes
     label = f", label {session.label!r}" if session.label else ""
     if tables:
         listed = ", ".join(f"{t} ({n:,} rows)" for t, n in tables.items())
@@ -46,7 +39,7 @@ def describe(lifecycle: Any, status: str) -> str:
     else:
         content = "no tables"
     return (
-        f"session {session.id!r} ({status}{label}): {content}; {_size(size)}\n"
+        f"session {session.id!r} ({status}{label}): {content}; {size(nbytes)}\n"
         f"  lives in {session.path}; {shutdown_words(lifecycle.settings)}"
     )
 

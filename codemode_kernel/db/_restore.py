@@ -16,12 +16,14 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import _guard as guard
 from .._ddl import quote
+from .._guard import classify
+from .._policy import RESERVED_PREFIX, RESERVED_TABLES
 from ..errors import RestoreError, SQLBlockedError, SQLSyntaxError
 
 if TYPE_CHECKING:
     from .._guard import ParserGuard
+    from .._statements import Statement
     from ._connection import Connection
 
 __all__ = ["Restore", "Restored", "prepare"]
@@ -62,14 +64,14 @@ class _Table:
 
 def _is_reserved(name: str) -> bool:
     low = name.lower()
-    return low.startswith("sqlite_") or low.startswith(guard.RESERVED_PREFIX)
+    return low.startswith("sqlite_") or low.startswith(RESERVED_PREFIX)
 
 
-def _one(sql: str | None, kind: str) -> guard.Statement:
+def _one(sql: str | None, kind: str) -> Statement:
     """The statement, if it is exactly one ``kind`` the SQL policy allows."""
     if not isinstance(sql, str):
         raise SQLBlockedError(f"no {kind} statement stored")
-    stmts = guard.classify(sql)
+    stmts = classify(sql)
     if len(stmts) != 1 or stmts[0].kind != kind:
         raise SQLBlockedError(f"not a single {kind} statement")
     return stmts[0]
@@ -106,7 +108,7 @@ def _plan(src: sqlite3.Connection) -> tuple[list[_Table], list[tuple[str, str, s
         "SELECT name, sql FROM main.sqlite_master WHERE type = 'table' ORDER BY rowid"
     ).fetchall():
         if _is_reserved(name):
-            if name.lower() not in guard.RESERVED_TABLES and not name.lower().startswith("sqlite_"):
+            if name.lower() not in RESERVED_TABLES and not name.lower().startswith("sqlite_"):
                 skipped[name] = "reserved name"
             continue
         kind = kinds.get(name, "table")
@@ -189,12 +191,12 @@ class Restore:
     def close(self) -> None:
         self.src.close()
 
-    def copy(self, c: Connection, guard_: ParserGuard, query_timeout: float) -> int:
-        """The writes, through the guard (``guard_``) and the engine-level
+    def copy(self, c: Connection, parser_guard: ParserGuard, query_timeout: float) -> int:
+        """The writes, through the parser guard and the engine-level
         authorizer of ``c``; returns the number of rows copied."""
 
         def run_built(sql: str) -> None:
-            guard_.check_built(sql)
+            parser_guard.check_built(sql)
             c.execute(sql).close()
 
         total = 0

@@ -100,7 +100,7 @@ def test_first_use_notice_once_and_metrics(start_kernel, data_dir):
 
     keep = start_kernel(env={"CODEMODE_ON_SHUTDOWN": "keep", "CODEMODE_SESSION_TTL": "7200"})
     notice = keep.ok("helpers.db.tables()").stderr
-    assert "kept for 2.0 h after this kernel shuts down (CODEMODE_ON_SHUTDOWN=keep)" in notice
+    assert "kept for 2 h after this kernel shuts down (CODEMODE_ON_SHUTDOWN=keep)" in notice
     assert keep.value("helpers.db.get_metrics()['on_shutdown']") == "keep"
 
 
