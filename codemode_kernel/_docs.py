@@ -104,7 +104,9 @@ def _api(helpers: Described) -> list[str]:
     from . import sql
     from .db import Database
 
-    db_names = [n for n in vars(Database) if not n.startswith("_") and n not in _DB_SKIP]
+    # Database's own methods, then its mixins' (export/restore).
+    own = [n for cls in Database.__mro__[:-1] for n in vars(cls)]
+    db_names = [n for n in dict.fromkeys(own) if not n.startswith("_") and n not in _DB_SKIP]
     lines = ["## helpers.db"]
     for fn in _public_functions(Database, db_names):
         lines.append(f"- `{_signature(fn)}`: {_summary(fn)}")
