@@ -45,7 +45,10 @@ class KeepResults:
         Never replaces a file unless ``overwrite=True`` (FileExistsError).
         Returns ``Exported(path, size_bytes)``. Details: docs/sessions.md.
 
-        >>> helpers.db.export("orders.parquet", tables="orders")
+        >>> helpers.db.export("backup.db").size_bytes > 0
+        True
+        >>> helpers.db.export("trials.parquet", tables="trials").path.name
+        'trials.parquet'
         """
         from ._export import export
 
@@ -70,7 +73,9 @@ class KeepResults:
         table or state key that exists here (unless ``replace=True``).
         Returns ``Restored``. Details: docs/sessions.md.
 
-        >>> helpers.db.restore("orders.db")
+        >>> restored = helpers.db.restore("backup.db", replace=True)
+        >>> sorted(restored.tables), restored.skipped
+        (['events', 'people', 'trials'], {})
         """
         from ._restore import prepare
 
