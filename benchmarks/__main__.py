@@ -17,11 +17,12 @@ from . import (
     bench_query,
     bench_sweep,
     bench_timeouts,
+    bench_transfer,
     report,
 )
 from .harness import Config, Row
 
-GROUPS = ("query", "guard", "insert", "kernel", "timeouts", "sweep", "mcp")
+GROUPS = ("query", "guard", "insert", "kernel", "timeouts", "sweep", "mcp", "transfer")
 
 
 def _kernel_group(cfg: Config) -> list[Row]:
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         "kernel": _kernel_group,  # kernel rows + both timeouts
         "sweep": lambda c: [bench_sweep.run(c)],
         "mcp": bench_mcp.run,
+        "transfer": bench_transfer.run,
     }
     wanted = set(args.only or GROUPS)
     if "timeouts" in wanted:

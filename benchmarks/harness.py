@@ -34,6 +34,8 @@ class Config:
     query_timeout: float = 0.25
     sweep_dirs: int = 10_000
     sweep_repeats: int = 3
+    transfer_rows: int = 200_000
+    transfer_repeats: int = 3
 
     @classmethod
     def quick_config(cls) -> Config:
@@ -57,6 +59,8 @@ class Config:
             query_timeout=0.1,
             sweep_dirs=200,
             sweep_repeats=1,
+            transfer_rows=2_000,
+            transfer_repeats=1,
         )
 
 

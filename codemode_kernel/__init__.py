@@ -20,6 +20,7 @@ This module is the public API; every name in ``__all__`` is kept stable
         ├── QuotaExceededError        the database at its size quota
         ├── ResultTooLargeError       one result row above max_result_mb
         ├── CeilingError              a limit raised above its ceiling (also a ValueError)
+        ├── RestoreError              a file helpers.db.restore() refuses (nothing changed)
         └── CellTimeoutError          a cell past its timeout (also a KeyboardInterrupt)
 
 SQLite's own errors (no such table, constraint failed) stay ``sqlite3`` errors.
@@ -35,6 +36,7 @@ from .errors import (
     LimitExceededError,
     QueryTimeoutError,
     QuotaExceededError,
+    RestoreError,
     ResultTooLargeError,
     SQLBlockedError,
     SQLParameterError,
@@ -55,6 +57,7 @@ __all__ = [
     "LimitExceededError",
     "QueryTimeoutError",
     "QuotaExceededError",
+    "RestoreError",
     "ResultTooLargeError",
     "SQLBlockedError",
     "SQLParameterError",

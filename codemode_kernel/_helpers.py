@@ -76,9 +76,23 @@ class Helpers:
         if self._db is not None:
             self._db.close()
 
+    def use_session(self, session: Session) -> None:
+        """Close the database and bind ``helpers.db`` to ``session`` (``%session``).
+
+        The limits set with ``helpers.db.set_limits`` carry over.
+        """
+        db = self._db
+        if db is not None:
+            db.close()
+            self._settings = db.settings
+            self._db = None
+        self.session = session
+
     def __repr__(self) -> str:
         opened = "open" if self._db is not None and self._db.is_open else "opened on first use"
+        label = self.session.label
+        label = f" ({label})" if label else ""
         return (
-            f"<Code Mode helpers: session {self.session.id!r}; helpers.db ({opened}),"
+            f"<Code Mode helpers: session {self.session.id!r}{label}; helpers.db ({opened}),"
             " helpers.sql (builders), helpers.docs(), helpers.errors. See helpers? >"
         )

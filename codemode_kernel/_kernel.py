@@ -103,6 +103,7 @@ class CodeModeKernel(IPythonKernel, SettingTraits):
         self.store = started.store
         self.codemode_session = started.session
         self.helpers = started.helpers
+        label = started.label
         self.shell.codemode_helpers = self.helpers
         self.shell.inject_helpers()
         from ._extension import setup_shell
@@ -121,10 +122,50 @@ class CodeModeKernel(IPythonKernel, SettingTraits):
         self.shell.codemode_errors = self.errors
         register_magics(self.shell, self.timeouts)
         self.lifecycle = Lifecycle(
-            self.store, self.codemode_session, self.helpers, self.settings, self.log
+            self.store,
+            self.codemode_session,
+            self.helpers,
+            self.settings,
+            self.log,
+            label=label,
         )
+        self.shell.codemode_lifecycle = self.lifecycle
         self.helpers.on_db_open.append(self.lifecycle.on_db_open)
+        self._follow_switch()
         self.lifecycle.start()
+        # SIGTERM (Jupyter's second step when a kernel is slow to exit, or a
+        # plain `kill`) applies the shutdown policy like a shutdown_request.
+        with contextlib.suppress(ValueError):  # only the main thread may; an embedded kernel
+            signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    def _follow_switch(self) -> None:
+        """After a restart, go back to the session ``%session NAME`` chose.
+
+        Only for a kernel-id session: the same kernel, restarted. A name
+        from CODEMODE_SESSION_ID is shared by unrelated kernels.
+        """
+        if self.session_id_source != "kernel id":
+            return
+        name = self.codemode_session.meta().get("switched_to")
+        if isinstance(name, str) and name:
+            try:
+                self.lifecycle.switch(name)
+            except (OSError, ValueError) as exc:
+                self._pending_notices.append(f"codemode: could not reopen session {name!r}: {exc}")
+                return
+            self._pending_notices.append(
+                f"codemode: this kernel uses session {name!r} (%session {name} before the restart)"
+            )
+
+    def _on_sigterm(self, signum: int, frame: Any) -> None:
+        try:
+            self.timeouts.watchdog.stop()
+            self.lifecycle.shutdown(False, self._interrupt_db)
+        except Exception:  # dying is what SIGTERM asked for, whatever happens
+            self.log.exception("codemode: session cleanup at SIGTERM failed")
+        finally:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
 
     def _interrupt_db(self, error: BaseException | None = None) -> None:
         db = self.helpers.open_db  # never open the database just to interrupt it

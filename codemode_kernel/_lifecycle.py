@@ -2,14 +2,20 @@
 
 | event                                  | session files                          |
 |----------------------------------------|----------------------------------------|
-| kernel starts                          | directory held (flock); db opened lazily |
+| kernel starts                          | nothing created (an existing one is held) |
+| first ``helpers.db`` use               | directory created and held (flock)     |
 | cell or ``helpers.db`` call            | last activity = now (file: <= 1 write / 5 s) |
 | own session idle > TTL                 | db closed and deleted; next call: fresh db + warning |
 | start-up / every TTL/4 (<= 10 min)     | other sessions idle > TTL and not live: deleted |
-| restart (``restart=True``)             | kept, the new kernel reopens them      |
-| shutdown, policy ``delete``            | deleted, unless another live kernel holds them |
-| shutdown, policy ``keep``              | kept until idle > TTL                  |
+| ``%session NAME``                      | switch to NAME (created if missing); both stay held |
+| restart (``restart=True``)             | kept, the new kernel reopens them (and NAME again) |
+| shutdown or SIGTERM, policy ``delete`` | deleted, unless another live kernel holds them |
+| shutdown or SIGTERM, policy ``keep``   | kept until idle > TTL                  |
+| shutdown, no database (never used)     | directory deleted whatever the policy  |
 | SIGKILL                                | kept; the lock dies; later sweeps delete after TTL |
+
+"Shutdown" is every session this kernel used in its life: its own (the
+kernel id, or ``CODEMODE_SESSION_ID``) and each one it switched to.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ if TYPE_CHECKING:
     from ._settings import Settings
     from ._store import Session, SessionStore
 
-__all__ = ["Lifecycle", "sweep_period"]
+__all__ = ["Lifecycle", "shutdown_words", "sweep_period"]
 
 log = logging.getLogger("codemode_kernel")
 
@@ -48,12 +54,22 @@ class Lifecycle:
         helpers: Helpers,
         settings: Settings,
         logger: Any = log,
+        *,
+        label: str | None = None,
     ) -> None:
         self.store = store
+        #: The session in use (``%session`` changes it); ``home`` is the kernel's own.
         self.session = session
+        self.home = session
         self.helpers = helpers
         self.settings = settings
         self.log = logger
+        #: The notebook path (``JPY_SESSION_NAME``), stored in meta.json.
+        self.label = label
+        #: Every session this kernel used, by id: the shutdown policy applies to each.
+        self.sessions: dict[str, Session] = {session.id: session}
+        self.noticed = False
+        self._done = False
         self.last_active = time.time()
         self.busy = False
         self.expired: tuple[float, float] | None = None  # (idle seconds, when)
@@ -104,7 +120,11 @@ class Lifecycle:
         return removed
 
     def on_db_open(self, db: Any) -> None:
-        """``Database.on_open`` hook: warn once that the old database expired."""
+        """``Database.on_open`` hook: say once per kernel where the session lives and
+        what shutdown does with it; warn once that the old database expired."""
+        if not self.noticed:
+            self.noticed = True
+            print(self.notice(), file=sys.stderr, flush=True)
         expired, self.expired = self.expired, None
         if expired is None:
             return
@@ -144,13 +164,61 @@ class Lifecycle:
             self.log.info("codemode: swept expired session %r", info.id)
         return removed
 
+    # -- what the user is told -----------------------------------------------------
+
+    def notice(self) -> str:
+        """The one line printed at the first use of ``helpers.db`` in this kernel."""
+        s = self.session
+        name = f"{s.id!r}" + (f" ({self.label})" if self.label else "")
+        return (
+            f"codemode: session {name} lives in {s.path}; {shutdown_words(self.settings)}."
+            " `%session NAME` or `helpers.db.export(...)` keeps data."
+        )
+
+    # -- switching sessions (``%session NAME``) -----------------------------------
+
+    def switch(self, name: str) -> bool:
+        """Make ``name`` this kernel's session, creating it if missing; True if new.
+
+        Closes the current database first (its data stays on disk, held by
+        this kernel until shutdown). Raises ValueError for an empty name.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("a session name must be a non-empty string, e.g. %session sales")
+        name = name.strip()
+        with self._lock:
+            if name == self.session.id:
+                return False
+            # A named session keeps the label of the notebook that created it.
+            session = self.sessions.get(name) or self.store.open(name, self.label, relabel=False)
+            new = not session.meta_path.exists()
+            session.acquire()
+            # Hold the kernel's own session too: it records the switch, so that
+            # a restart of this kernel comes back to ``name``.
+            self.home.acquire()
+            self.helpers.use_session(session)
+            self.session = session
+            self.sessions[name] = session
+            self.expired = None
+            self.home.set_meta("switched_to", None if session is self.home else name)
+            if self.home.held:
+                self.home.touch(min_interval=0)
+        return new
+
     # -- shutdown ------------------------------------------------------------------
 
     def shutdown(self, restart: bool, interrupt_db: Any = None) -> None:
-        """Close the database and keep or delete the files (Control thread; a cell may run)."""
+        """Close the database and keep or delete the files (Control thread; a cell may run).
+
+        Runs once: a SIGTERM after a ``shutdown_request`` (Jupyter sends one
+        when the kernel is slow to exit, even on restart) changes nothing.
+        """
         self._stop.set()
         with self._lock:
             self._closed = True
+            if self._done:
+                return
+            self._done = True
         if interrupt_db is not None:
             with contextlib.suppress(Exception):
                 interrupt_db()
@@ -158,7 +226,20 @@ class Lifecycle:
         closer = threading.Thread(target=self.helpers.close, daemon=True)
         closer.start()
         closer.join(3.0)
-        if restart or self.settings.on_shutdown == "keep":
-            self.session.release()
-        else:
-            self.session.remove_if_unheld()
+        for session in list(self.sessions.values()):
+            if restart or (self.settings.on_shutdown == "keep" and session.has_db):
+                session.release()
+            else:
+                # delete, or nothing to keep (helpers.db never used): unless
+                # another live kernel holds it.
+                session.remove_if_unheld()
+
+
+def shutdown_words(settings: Settings) -> str:
+    """What a real shutdown does with the session, in words (the notice and %session)."""
+    if settings.on_shutdown == "keep":
+        return (
+            f"kept for {duration(settings.session_ttl)} after this kernel shuts down"
+            " (CODEMODE_ON_SHUTDOWN=keep)"
+        )
+    return "deleted when this kernel shuts down (CODEMODE_ON_SHUTDOWN=delete)"

@@ -67,6 +67,7 @@ def _row(info: SessionInfo, ttl: float, now: float) -> dict[str, Any]:
     tables = _tables(info.path)
     return {
         "id": info.id,
+        "label": info.label,
         "dir": info.path.name,
         "size_bytes": info.size_bytes,
         "tables": None if tables is None else len(tables),
@@ -81,6 +82,10 @@ def _expires_in(seconds: float) -> str:
     return "expired" if seconds <= 0 else duration(seconds)
 
 
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
 def _find_or_report(store: SessionStore, ref: str) -> SessionInfo | None:
     info = _find(store, ref)
     if info is None:
@@ -89,7 +94,8 @@ def _find_or_report(store: SessionStore, ref: str) -> SessionInfo | None:
 
 
 def _find(store: SessionStore, ref: str) -> SessionInfo | None:
-    """A session by id, or by the directory name that ``list`` shows."""
+    """A session by id, by the directory name that ``list`` shows, or by its
+    label (the notebook path, or just its file name; the most recent wins)."""
     with contextlib.suppress(ValueError):
         info = store.find(ref)
         if info is not None:
@@ -98,6 +104,9 @@ def _find(store: SessionStore, ref: str) -> SessionInfo | None:
         path = store.root / ref
         if path.is_dir():
             return store.info(path)
+    for info in store.list():  # newest first
+        if info.label and ref in (info.label, info.label.rsplit("/", 1)[-1]):
+            return info
     return None
 
 
@@ -111,10 +120,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no sessions in {store.root}")
         return 0
-    head = ("ID", "SIZE", "TABLES", "LAST ACTIVITY", "LIVE", "EXPIRES IN")
+    head = ("ID", "LABEL", "SIZE", "TABLES", "LAST ACTIVITY", "LIVE", "EXPIRES IN")
     table = [
         (
             r["id"] if len(r["id"]) <= 48 else "…" + r["id"][-47:],
+            _short(r["label"] or "-"),
             size(r["size_bytes"]),
             "?" if r["tables"] is None else str(r["tables"]),
             r["last_activity"],
@@ -150,7 +160,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
-    for key in ("id", "dir", "path", "created", "last_activity", "live"):
+    for key in ("id", "label", "dir", "path", "created", "last_activity", "live"):
         print(f"{key:14} {out[key]}")
     print(f"{'size':14} {size(out['size_bytes'])}")
     print(f"{'expires in':14} {_expires_in(out['expires_in_s'])} (TTL {ttl:g} s)")
@@ -212,11 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
         " (in CODEMODE_DATA_DIR).",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    s = sub.add_parser("list", help="id, size, tables, last activity, live, expires in")
+    s = sub.add_parser("list", help="id, label, size, tables, last activity, live, expires in")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_list)
     s = sub.add_parser("show", help="metadata and schema of one session")
-    s.add_argument("id", help="session id (or its directory name)")
+    s.add_argument("id", help="session id, its directory name, or its label (notebook path)")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_show)
     s = sub.add_parser("sweep", help="remove sessions idle past the TTL that no kernel holds")

@@ -99,7 +99,7 @@ SETTINGS: tuple[Setting, ...] = (
         "CODEMODE_SESSION_ID",
         None,
         _text,
-        "Session id; default JPY_SESSION_NAME (the notebook path), else the kernel id.",
+        "Session id; default the kernel id (JPY_SESSION_NAME, the notebook path, is a label).",
     ),
     Setting(
         "data_dir",

@@ -1,15 +1,16 @@
 """The session store: where each session's files live, and who holds them.
 
-A session id is any string (a notebook path, a kernel id, an agent's chat
-id). It never becomes a path as it is: the directory name is a readable,
-sanitised prefix plus a hash of the whole id, so hostile ids
+A session id is any string (a kernel id, a name from ``%session`` or
+``CODEMODE_SESSION_ID``, an agent's chat id). It never becomes a path as it
+is: the directory name is a readable, sanitised prefix plus a hash of the whole id, so hostile ids
 (``../../etc/passwd``, NUL bytes, 10 kB of text, unicode) stay inside the
 data dir and two different ids never share a directory.
 
 Layout of one session directory (0700; files 0600)::
 
     <data dir>/<slug>-<sha256[:20]>/
-        meta.json      id, created, last_activity (epoch seconds)
+        meta.json      id, label (the notebook path, or null), created,
+                       last_activity (epoch seconds)
         session.db     the SQLite database (+ -wal / -shm while open)
         kernel.lock    each live kernel holds a shared flock on it
 
@@ -40,6 +41,7 @@ __all__ = [
     "database_size",
     "resolve_session_id",
     "session_dirname",
+    "session_label",
 ]
 
 DB_NAME = "session.db"
@@ -76,6 +78,8 @@ class SessionInfo:
     last_activity: float
     size_bytes: int
     live: bool
+    #: The notebook path (``JPY_SESSION_NAME``) of the kernel that uses it, if any.
+    label: str | None = None
 
     def idle_seconds(self, now: float | None = None) -> float:
         return max(0.0, (now or time.time()) - self.last_activity)
@@ -93,10 +97,23 @@ def database_size(directory: Path) -> int:
 class Session:
     """One session directory, opened by this process."""
 
-    def __init__(self, store: SessionStore, session_id: str) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        session_id: str,
+        label: str | None = None,
+        *,
+        relabel: bool = True,
+    ) -> None:
         self.store = store
         self.id = session_id
         self.path = store.path_for(session_id)
+        # The label this process knows (the notebook path); written into
+        # meta.json when the directory is created, and, with ``relabel``,
+        # whenever this process takes the session (a renamed notebook's
+        # restarted kernel brings the new path).
+        self._label = label
+        self._relabel = relabel
         self._lock_fd: int | None = None
         self._last_touch = 0.0
         #: Last activity in this process (not throttled; the file's is).
@@ -110,15 +127,59 @@ class Session:
     def meta_path(self) -> Path:
         return self.path / META_NAME
 
-    def ensure(self) -> None:
-        """Create the directory and metadata if missing (0700 / 0600)."""
+    @property
+    def has_db(self) -> bool:
+        """True once ``helpers.db`` has created the database file."""
+        return self.db_path.exists()
+
+    def ensure(self) -> bool:
+        """Create the directory and metadata if missing (0700 / 0600).
+
+        Returns True if this call created the session (it was new).
+        """
         self.store.root_ensure()
         with contextlib.suppress(FileExistsError):
             os.mkdir(self.path, 0o700)
-        if not self.meta_path.exists():
-            now = time.time()
-            self._write_meta({"id": self.id, "created": now, "last_activity": now})
-            self._last_touch = now
+        if self.meta_path.exists():
+            return False
+        now = time.time()
+        meta = {"id": self.id, "label": self._label, "created": now, "last_activity": now}
+        self._write_meta(meta)
+        self._last_touch = now
+        return True
+
+    @property
+    def label(self) -> str | None:
+        """The notebook path of the kernel that owns this session, or None.
+
+        This process's own label for its own session; else the one stored in
+        ``meta.json`` (a named session keeps the label of the notebook that
+        created it).
+        """
+        if self._relabel and self._label:
+            return self._label
+        label = self.meta().get("label")
+        return label if isinstance(label, str) and label else None
+
+    def _sync_label(self) -> None:
+        if not (self._relabel and self._label):
+            return
+        meta = self.meta()
+        if meta.get("label") != self._label:
+            meta["label"] = self._label
+            with contextlib.suppress(OSError):
+                self._write_meta(meta)
+
+    def set_meta(self, key: str, value: object) -> None:
+        """Set one ``meta.json`` field (None removes it)."""
+        meta = self.meta()
+        if value is None:
+            if meta.pop(key, None) is None:
+                return
+        else:
+            meta[key] = value
+        with contextlib.suppress(OSError):
+            self._write_meta(meta)
 
     def meta(self) -> dict:
         """The metadata, or a minimal record if the file is missing or damaged."""
@@ -158,6 +219,7 @@ class Session:
                 same = False
             if same:
                 self._lock_fd = fd
+                self._sync_label()
                 return
             os.close(fd)
         raise OSError(f"could not hold session directory {self.path}")
@@ -192,8 +254,9 @@ class SessionStore:
             raise ValueError("a session id must be a non-empty string")
         return self.root / session_dirname(session_id)
 
-    def open(self, session_id: str) -> Session:
-        return Session(self, session_id)
+    def open(self, session_id: str, label: str | None = None, *, relabel: bool = True) -> Session:
+        """A handle on one session (nothing is created until ``acquire``/``ensure``)."""
+        return Session(self, session_id, label, relabel=relabel)
 
     def _dirs(self) -> Iterator[Path]:
         try:
@@ -242,6 +305,7 @@ class SessionStore:
             last_activity=float(meta.get("last_activity", fallback)),
             size_bytes=database_size(path),
             live=self.is_live(path) if live is None else live,
+            label=meta.get("label") if isinstance(meta.get("label"), str) else None,
         )
 
     def list(self) -> list[SessionInfo]:
@@ -343,21 +407,21 @@ def _delete_tree(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def resolve_session_id(
-    configured: str | None, env: dict | os._Environ, connection_file: str | None
-) -> tuple[str, str]:
+def resolve_session_id(configured: str | None, connection_file: str | None) -> tuple[str, str]:
     """(session id, where it came from), in order of precedence.
 
-    1. ``CODEMODE_SESSION_ID`` (or ``--CodeModeKernel.session_id``);
-    2. ``JPY_SESSION_NAME``: the notebook path that jupyter_server sets;
-    3. the kernel id from the connection file name (``kernel-<id>.json``);
-    4. a random id, for a kernel started without one.
+    1. ``CODEMODE_SESSION_ID`` (or ``--CodeModeKernel.session_id``): an explicit name;
+    2. the kernel id from the connection file name (``kernel-<id>.json``, as
+       jupyter_server names it): unique, and the same across restart and rename;
+       other launchers' file names (``tmpXXXX.json``) are unique per kernel too;
+    3. a random id, for a kernel started without a connection file.
+
+    ``JPY_SESSION_NAME`` (the notebook path) is not an identity: two notebooks
+    can be ``Untitled.ipynb`` one after the other, and a rename changes it. It is
+    the session's *label* (see :func:`session_label`).
     """
     if configured:
         return configured, "CODEMODE_SESSION_ID"
-    name = env.get("JPY_SESSION_NAME")
-    if name:
-        return name, "JPY_SESSION_NAME"
     if connection_file:
         stem = Path(connection_file).name
         stem = stem.removesuffix(".json").removeprefix("kernel-")
@@ -366,3 +430,8 @@ def resolve_session_id(
     import uuid
 
     return uuid.uuid4().hex, "random"
+
+
+def session_label(env: dict | os._Environ) -> str | None:
+    """The label of a kernel's session: ``JPY_SESSION_NAME`` (the notebook path), or None."""
+    return env.get("JPY_SESSION_NAME") or None

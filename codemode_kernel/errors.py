@@ -13,6 +13,7 @@ __all__ = [
     "LimitExceededError",
     "QueryTimeoutError",
     "QuotaExceededError",
+    "RestoreError",
     "ResultTooLargeError",
     "SQLBlockedError",
     "SQLParameterError",
@@ -68,3 +69,9 @@ class LimitExceededError(CodeModeError):
 
 class SQLParameterError(CodeModeError, ValueError):
     """Parameters and placeholders do not match; the message names the parameter."""
+
+
+class RestoreError(CodeModeError):
+    """``helpers.db.restore()`` refused a file: not a SQLite database, a table
+    that exists already (without ``replace=True``), or a table it cannot
+    recreate under the SQL policy. Nothing was changed."""

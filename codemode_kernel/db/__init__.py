@@ -33,6 +33,7 @@ from ._batch import BatchWriter
 from ._calls import Calls
 from ._connection import LIMITS, Connection
 from ._judge import Judge
+from ._keep import KeepResults
 from ._limit_methods import LimitMethods
 from ._log import SCHEMA as LOG_SCHEMA
 from ._metrics import SCHEMA as META_SCHEMA
@@ -60,7 +61,7 @@ class NewColumnsWarning(UserWarning):
     """batch_insert added columns to an existing table."""
 
 
-class Database(state.StateMethods, LimitMethods):
+class Database(state.StateMethods, LimitMethods, KeepResults):
     """The session database. Reach it as ``helpers.db`` in a notebook.
 
     >>> helpers.db.create_table("trials", "id INTEGER PRIMARY KEY, phase TEXT")
@@ -380,7 +381,7 @@ class Database(state.StateMethods, LimitMethods):
             return self._calls.log.frame(limit)
 
     def get_metrics(self) -> dict[str, Any]:
-        """Session id, path, size, tables with row counts, counters and times.
+        """Session id, label, path, size, tables with row counts, counters, times, on_shutdown.
 
         ``rows_read`` counts rows returned to the caller; ``rows_written``
         counts SQLite's changes from user statements and batch_insert.

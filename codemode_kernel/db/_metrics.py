@@ -96,6 +96,7 @@ class Metrics:
         c = self.counters
         return {
             "session_id": session.id,
+            "label": session.label,
             "path": str(session.db_path),
             "size_bytes": database_size(session.path),
             "tables": tables,
@@ -108,6 +109,7 @@ class Metrics:
             "created": _iso(created),
             "last_activity": _iso(last_activity),
             "expires": _iso(last_activity + settings.session_ttl),
+            "on_shutdown": settings.on_shutdown,
             "limits": {
                 "max_rows": settings.max_rows,
                 "query_timeout_s": settings.query_timeout,

@@ -25,6 +25,9 @@ MEASURES = (
     "idle session dirs",
     "MCP `run_python` round trip",
     "MCP `sql` round trip",
+    "to .db",
+    "to Parquet",
+    "from .db",
 )
 
 

@@ -156,6 +156,10 @@ def test_readme_agent_example_runs_as_written(data_dir, monkeypatch, capsys):
     monkeypatch.setenv("CODEMODE_DATA_DIR", str(data_dir))
     exec(compile(code, "README.md", "exec"), {})
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "True 200000"
-    assert lines[1] == "True [{'kind': 'click', 'count': 133333}, {'kind': 'view', 'count': 66667}]"
-    assert lines[2] == "False OperationalError: no such column: nope"
+    # The first helpers.db use says (on stderr, once) where the session lives
+    # and that shutdown deletes it: the model sees that in its first observation.
+    assert lines[0].startswith("True codemode: session 'agent-demo' lives in ")
+    assert lines[0].endswith("`%session NAME` or `helpers.db.export(...)` keeps data.")
+    assert lines[1] == "200000"
+    assert lines[2] == "True [{'kind': 'click', 'count': 133333}, {'kind': 'view', 'count': 66667}]"
+    assert lines[3] == "False OperationalError: no such column: nope"

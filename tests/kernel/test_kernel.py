@@ -48,11 +48,17 @@ def test_session_dirs_distinct_and_stable(start_kernel, data_dir):
 def test_session_id_precedence(start_kernel):
     k = start_kernel(env={"CODEMODE_SESSION_ID": "explicit", "JPY_SESSION_NAME": "/nb/a.ipynb"})
     assert k.value("helpers.session.id") == "explicit"
+    assert k.value("helpers.session.label") == "/nb/a.ipynb"
+    # The notebook path is a label, never the identity: the kernel id is.
     k = start_kernel(env={"JPY_SESSION_NAME": "/nb/a.ipynb"})
-    assert k.value("helpers.session.id") == "/nb/a.ipynb"
+    conn_file = Path(k.km.connection_file).name
+    assert k.value("helpers.session.id") == conn_file.removesuffix(".json").removeprefix("kernel-")
+    assert k.value("helpers.session.label") == "/nb/a.ipynb"
+    assert "(/nb/a.ipynb)" in k.ok("helpers").text
     k = start_kernel(env={})
     conn_file = Path(k.km.connection_file).name
     assert k.value("helpers.session.id") == conn_file.removesuffix(".json").removeprefix("kernel-")
+    assert k.value("helpers.session.label") is None
 
 
 def test_bad_setting_in_kernel_warns_in_first_cell(start_kernel):

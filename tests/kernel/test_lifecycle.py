@@ -134,3 +134,22 @@ def test_sweep_removes_dead_and_expired_never_live(start_kernel, data_dir):
     # The recent one goes only once it is idle past the TTL (a later periodic sweep).
     assert _wait_for(lambda: gone("recent"))
     assert not gone("live")
+
+
+def test_sigterm_after_a_restart_request_keeps_the_session(tmp_path):
+    """Jupyter sends SIGTERM when a kernel is slow to exit, a restart included: the
+    shutdown that ran first (restart=True, keep) decides; the second changes nothing."""
+    from codemode_kernel._helpers import Helpers
+    from codemode_kernel._lifecycle import Lifecycle
+    from codemode_kernel._settings import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    store = SessionStore(tmp_path)
+    session = store.open("restarting")
+    session.acquire()
+    helpers = Helpers(session, settings)
+    helpers.db.batch_insert("t", [{"a": 1}], progress=False)
+    life = Lifecycle(store, session, helpers, settings)
+    life.shutdown(restart=True)
+    life.shutdown(restart=False)  # what the SIGTERM handler runs
+    assert (session.path / "session.db").exists() and not SessionStore.is_live(session.path)

@@ -43,7 +43,8 @@ def test_nbval_all_notebooks(tmp_path):
         cmd,
         capture_output=True,
         text=True,
-        env={**env, "PYTHONPATH": str(ROOT / "tests")},
+        # The kernels must run this checkout, not whatever the venv installed.
+        env={**env, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])},
         cwd=tmp_path,
         timeout=900,
     )

@@ -57,7 +57,8 @@ def database_story() -> list[tuple[str, object]]:
 BUILDERS = [n for n in sql.__all__ if getattr(sql, n).__name__ == n]
 
 
-def test_database_examples_run_in_order(tmp_path):
+def test_database_examples_run_in_order(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # export's example writes a file
     helpers = helpers_in(tmp_path, "story")
     attempted = 0
     for label, obj in database_story():

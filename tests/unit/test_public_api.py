@@ -24,6 +24,7 @@ EXPECTED = [
     "LimitExceededError",
     "QueryTimeoutError",
     "QuotaExceededError",
+    "RestoreError",
     "ResultTooLargeError",
     "SQLBlockedError",
     "SQLParameterError",

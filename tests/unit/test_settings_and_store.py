@@ -10,20 +10,23 @@ from pathlib import Path
 import pytest
 
 from codemode_kernel._settings import resolve_settings
-from codemode_kernel._store import SessionStore, resolve_session_id, session_dirname
+from codemode_kernel._store import (
+    SessionStore,
+    resolve_session_id,
+    session_dirname,
+    session_label,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_resolve_session_id_unit():
-    assert resolve_session_id("x", {"JPY_SESSION_NAME": "y"}, "kernel-z.json") == (
-        "x",
-        "CODEMODE_SESSION_ID",
-    )
-    assert resolve_session_id(None, {"JPY_SESSION_NAME": "y"}, "kernel-z.json")[0] == "y"
-    assert resolve_session_id(None, {}, "/run/kernel-abc-123.json") == ("abc-123", "kernel id")
-    sid, source = resolve_session_id(None, {}, None)
+    assert resolve_session_id("x", "kernel-z.json") == ("x", "CODEMODE_SESSION_ID")
+    assert resolve_session_id(None, "/run/kernel-abc-123.json") == ("abc-123", "kernel id")
+    sid, source = resolve_session_id(None, None)
     assert source == "random" and len(sid) == 32
+    assert session_label({"JPY_SESSION_NAME": "/nb/a.ipynb"}) == "/nb/a.ipynb"
+    assert session_label({"JPY_SESSION_NAME": ""}) is None
 
 
 HOSTILE = [
