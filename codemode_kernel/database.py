@@ -32,8 +32,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import guard
+from .calllog import error_text, logged, mark_logged, safe_repr
 from .errors import QueryTimeoutError, QuotaExceededError, SQLSyntaxError, StateError
-from .records import adapt_params
+from .names import canonical
+from .records import adapt_params, state_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -327,12 +329,8 @@ class Database:
         # batch_insert streams for as long as its records last: query_timeout
         # bounds each chunk's SQL, not the whole call (nor the caller's generator).
         self._deadline = time.monotonic() + self.settings.query_timeout
-        try:
-            self.conn.executemany(sql, rows)
-        except OverflowError as exc:
-            raise ValueError(
-                f"a value does not fit in SQLite's 64-bit INTEGER ({exc}); store it as str"
-            ) from None
+        # An int beyond 64 bits raises OverflowError: the caller names the column.
+        self.conn.executemany(sql, rows)
 
     def _map_error(self, exc: BaseException, sql: str) -> BaseException:
         if isinstance(exc, sqlite3.DatabaseError):
@@ -433,21 +431,29 @@ class Database:
             conn.execute(self._sql("RELEASE codemode_nested"))
 
     def _record(
-        self, kind: str, sql: str, rows: int, elapsed_ms: float, error: BaseException | None
+        self, kind: str, sql: object, rows: int, elapsed_ms: float, error: BaseException | None
     ) -> None:
+        """Log one call and count it. Total: it runs in ``finally`` blocks, where
+        an exception of its own would replace the user's, so nothing here raises
+        (an error whose message is empty or cannot be printed still logs)."""
         with self._lock:
             c = self._counters
             c["time_ms"] += elapsed_ms
             if error is not None:
                 c["errors"] += 1
-            err = f"{type(error).__name__}: {str(error).splitlines()[0][:500]}" if error else None
+                mark_logged(error)
+            text = sql if isinstance(sql, str) else safe_repr(sql)
             if not self._log:
                 self._log_since = time.monotonic()
-            self._log.append((time.time(), kind, sql[:2000], rows, round(elapsed_ms, 3), err))
-            self.session.touch()
+            self._log.append(
+                (time.time(), kind, text[:2000], rows, round(elapsed_ms, 3), error_text(error))
+            )
             due = len(self._log) >= LOG_FLUSH_ENTRIES or time.monotonic() - self._log_since > 2.0
-            if due and self._depth == 0:
-                self._flush_log(wait=False)
+            # The entry stays buffered if this fails; the user's error stands.
+            with contextlib.suppress(Exception):
+                self.session.touch()
+                if due and self._depth == 0:
+                    self._flush_log(wait=False)
 
     def _flush_log(self, *, in_txn: bool = False, wait: bool = True) -> bool:
         """Write the buffered log entries (and the counters); True if written.
@@ -509,6 +515,7 @@ class Database:
 
     # -- query / exec ------------------------------------------------------
 
+    @logged("query")
     def query(
         self, sql: str, params: Sequence | Mapping | None = None, *, limit: int | None = None
     ) -> pd.DataFrame:
@@ -609,6 +616,7 @@ class Database:
             guard.statement_params_check(stmt, params)
         return adapt_params(params)
 
+    @logged("exec")
     def exec(self, sql: str, params: Sequence | Mapping | None = None) -> ExecResult:
         """Run one allowed statement, or a script of several (then no params).
 
@@ -651,6 +659,7 @@ class Database:
         self._counters["rows_written"] += result.rows_affected
         return result
 
+    @logged("script")
     def run_script(
         self, sql: str, params: Mapping | None = None, *, limit: int | None = None
     ) -> list[pd.DataFrame | ExecResult]:
@@ -721,7 +730,9 @@ class Database:
         """A query result: the frame, its ``attrs["codemode"]``, and the counters."""
         import pandas as pd
 
-        df = _frame(rows, columns) if rows else pd.DataFrame(columns=columns)
+        from .results import frame
+
+        df, mixed = frame(rows, columns) if rows else (pd.DataFrame(columns=columns), {})
         df.attrs["codemode"] = {
             "sql": sql,
             "row_count": len(rows),
@@ -729,12 +740,15 @@ class Database:
             "row_limit": row_limit,
             "elapsed_ms": round(elapsed_ms, 3),
         }
+        if mixed:  # storage classes a float64 dtype hides (INTEGER|REAL)
+            df.attrs["codemode"]["sqlite_types"] = mixed
         self._counters["queries"] += 1
         self._counters["rows_read"] += len(rows)
         return df
 
     # -- batch_insert ------------------------------------------------------
 
+    @logged("batch_insert")
     def batch_insert(
         self,
         table: str,
@@ -779,6 +793,7 @@ class Database:
 
     # -- schema ------------------------------------------------------------
 
+    @logged("create_table")
     def create_table(
         self, name: str, schema: str | Mapping[str, str], *, if_not_exists: bool = True
     ) -> ExecResult:
@@ -815,7 +830,9 @@ class Database:
         """Columns of one table (or of every table): table, column, type, notnull, default, pk."""
         import pandas as pd
 
-        names = self.tables() if table is None else [table]
+        names = self.tables()
+        if table is not None:  # the table's own spelling (SQLite ignores ASCII case)
+            names = [canonical(table, names) or table] if isinstance(table, str) else [table]
         rows = []
         with self._lock:
             for t in names:
@@ -859,11 +876,19 @@ class Database:
 
     # -- state -------------------------------------------------------------
 
+    @logged("save_state")
     def save_state(self, key: str, value: Any) -> None:
-        """Store a JSON value under ``key``; it survives kernel restarts."""
+        """Store a JSON value under ``key``; it survives kernel restarts.
+
+        Dates, times and datetimes inside are stored as SQLite's text
+        (``YYYY-MM-DD HH:MM:SS[.ffffff]``, see docs/conversions.md), and
+        ``get_state`` returns that text; Decimal, UUID, numpy scalars and
+        timedelta are stored as float/str/number as in batch_insert.
+        Raises :class:`StateError` for anything else.
+        """
         _check_state_key(key)
         try:
-            text = json.dumps(value, allow_nan=False)
+            text = state_json(value)
         except (TypeError, ValueError) as exc:
             raise StateError(
                 f"state value for {key!r} cannot be stored as JSON ({exc}). Store dicts, lists,"
@@ -894,6 +919,7 @@ class Database:
         self.session.touch()
         return default if row is None else json.loads(row[0])
 
+    @logged("delete_state")
     def delete_state(self, key: str) -> bool:
         """Remove ``key``; True if it existed."""
         _check_state_key(key)
@@ -1005,26 +1031,10 @@ class Database:
 
 
 def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
-    """Build the result DataFrame in one step from the fetched row tuples.
+    """The query result frame of ``rows`` (see results.frame)."""
+    from .results import frame
 
-    This is the path ``pandas.read_sql_query`` takes: one object matrix, one
-    dtype inference per column, blocks made without re-validating them. It
-    gives the same frame as ``DataFrame.from_records(rows, columns=columns)``
-    (tests/test_benchmarks.py checks) and is about 15% faster, which is most
-    of our margin over raw sqlite3. Pandas internals: fall back if they move.
-    """
-    import pandas as pd
-
-    try:
-        from pandas._libs.lib import to_object_array_tuples
-        from pandas.core.internals.construction import convert_object_array
-
-        arrays = convert_object_array(list(to_object_array_tuples(rows).T), dtype=None)
-        return pd.DataFrame._from_arrays(
-            arrays, columns=columns, index=range(len(rows)), verify_integrity=False
-        )
-    except (ImportError, AttributeError, TypeError):
-        return pd.DataFrame.from_records(rows, columns=columns)
+    return frame(rows, columns)[0]
 
 
 def _check_state_key(key: object) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from .guard import check_identifier, classify
+from .names import check_unique
 
 __all__ = ["add_column_sql", "create_table_sql", "insert_sql", "quote"]
 
@@ -49,6 +50,7 @@ def create_table_sql(
     if isinstance(schema, Mapping):
         if not schema:
             raise ValueError("schema must define at least one column")
+        check_unique(schema, "create_table()'s schema")
         body = ", ".join(_column_def(col, decl) for col, decl in schema.items())
     elif isinstance(schema, str):
         if not schema.strip():

@@ -9,11 +9,13 @@ from __future__ import annotations
 __all__ = [
     "CellTimeoutError",
     "CodeModeError",
+    "DuplicateColumnError",
     "QueryTimeoutError",
     "QuotaExceededError",
     "SQLBlockedError",
     "SQLSyntaxError",
     "StateError",
+    "UnsupportedValueError",
 ]
 
 
@@ -48,3 +50,18 @@ class StateError(CodeModeError):
 
 class QuotaExceededError(CodeModeError):
     """The session database reached its size quota (``max_db_mb``)."""
+
+
+class UnsupportedValueError(CodeModeError, TypeError, ValueError):
+    """A value cannot be stored in SQLite as it is (an int beyond 64 bits, an
+    unknown object type). The message names the column or parameter and the
+    value's type; nothing of the call was written.
+
+    It is a ``TypeError`` (wrong kind of object) and a ``ValueError`` (an int
+    out of range) so that code catching either keeps working.
+    """
+
+
+class DuplicateColumnError(CodeModeError, ValueError):
+    """Two names denote the same column: SQLite compares identifiers ignoring
+    ASCII case, so ``Name`` and ``name`` are one column. The message names both."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from .names import fold
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -31,7 +33,7 @@ def _filter_columns(sql: str) -> dict[str, set[str]]:
         j.args["on"] for j in tree.find_all(exp.Join) if j.args.get("on")
     ]:
         for col in cond.find_all(exp.Column):
-            out.setdefault(col.table.lower(), set()).add(col.name)
+            out.setdefault(fold(col.table), set()).add(col.name)
     return out
 
 
@@ -45,16 +47,16 @@ def explain_plan(db: Database, sql: str, rows: list[tuple]) -> pd.DataFrame:
         m = _SCAN.match(detail)
         if m and "INDEX" not in m["rest"]:
             table = m["table"]
-            alias = (m["alias"] or table).lower()
-            cols = set(used.get(alias, set())) | set(used.get(table.lower(), set()))
+            alias = fold(m["alias"] or table)
+            cols = set(used.get(alias, set())) | set(used.get(fold(table), set()))
             if len(used) == 1 or "" in used:
                 cols |= used.get("", set())
-            table_cols = {r[1].lower(): r[1] for r in db._table_columns(table)}
+            table_cols = {fold(r[1]): r[1] for r in db._table_columns(table)}
             indexed = _indexed_first_columns(db, table)
             hints = sorted(
-                table_cols[c.lower()]
+                table_cols[fold(c)]
                 for c in cols
-                if c.lower() in table_cols and c.lower() not in indexed
+                if fold(c) in table_cols and fold(c) not in indexed
             )
             if hints:
                 from .ddl import quote
@@ -84,5 +86,5 @@ def _indexed_first_columns(db: Database, table: str) -> set[str]:
                 db._sql("SELECT name FROM pragma_index_info(?) ORDER BY seqno"), (name,)
             ).fetchall()
             if cols and cols[0][0]:
-                first.add(cols[0][0].lower())
+                first.add(fold(cols[0][0]))
     return first

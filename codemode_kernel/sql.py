@@ -33,7 +33,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .errors import DuplicateColumnError
 from .guard import check_identifier, classify
+from .names import fold
 
 __all__ = [
     "countBy",
@@ -157,8 +159,10 @@ def _names(columns: Columns, what: str = "columns") -> list[str]:
         raise ValueError(f"{what} must name at least one column")
     for name in names:
         check_identifier(name, "column name")
-    if len(set(names)) != len(names):
-        raise ValueError(f"{what} names a column twice: {names}")
+    if len({fold(n) for n in names}) != len(names):
+        raise DuplicateColumnError(
+            f"{what} names a column twice: {names} (SQLite ignores ASCII case in names)"
+        )
     return names
 
 
@@ -573,8 +577,8 @@ def group_by(
     for column, funcs in aggregations.items():
         for func in [funcs] if isinstance(funcs, str) else funcs:
             node, name = _aggregate(column, func)
-            if name in names:
-                raise ValueError(f"result column {name!r} would appear twice")
+            if fold(name) in map(fold, names):
+                raise DuplicateColumnError(f"result column {name!r} would appear twice")
             outputs.append(_alias(node, name))
             names.append(name)
     query = _select_from(table, *outputs, where=where).group_by(*(_col(c) for c in keys))
@@ -584,9 +588,11 @@ def group_by(
     order = keys if order_by is None else [order_by] if isinstance(order_by, str) else order_by
     terms = []
     for item in order:
-        desc = item.startswith("-") and item not in names
-        name = item[1:] if desc else item
-        if name not in names:
+        # SQLite matches result column names ignoring ASCII case, and so do we.
+        by_folded = {fold(n): n for n in names}
+        desc = item.startswith("-") and fold(item) not in by_folded
+        name = by_folded.get(fold(item[1:] if desc else item))
+        if name is None:
             raise ValueError(f"order_by {item!r} is not a result column; choose from {names}")
         terms.append(_order(_exp().column(name, quoted=True), desc=desc))
     return _render(query.order_by(*terms))
