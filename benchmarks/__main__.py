@@ -12,7 +12,7 @@ from pathlib import Path
 from . import bench_insert, bench_kernel, bench_query, bench_sweep, bench_timeouts, report
 from .harness import Config, Row
 
-GROUPS = ("query", "insert", "kernel", "timeouts", "sweep")
+GROUPS = ("query", "insert", "frame", "kernel", "timeouts", "sweep")
 
 
 def _kernel_group(cfg: Config) -> list[Row]:
@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     groups: dict[str, Callable[[Config], list[Row]]] = {
         "query": bench_query.run,
         "insert": bench_insert.run,
+        "frame": bench_insert.run_frame,
         "kernel": _kernel_group,  # kernel rows + both timeouts
         "sweep": lambda c: [bench_sweep.run(c)],
     }

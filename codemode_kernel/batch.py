@@ -111,7 +111,7 @@ class BatchWriter:
             for chunk in self.chunks:
                 rows = _fast_rows(chunk, getter, len(used)) if getter is not None else None
                 if rows is not None:
-                    count += self._write(insert, rows, targets)
+                    count += self._write(insert, rows, used)
                     bar = self._tick(bar, len(rows), count, started)
                     continue
                 if self.rows_are_tuples:
@@ -145,7 +145,7 @@ class BatchWriter:
                 if insert is None:
                     continue
                 rows = chunk if self.rows_are_tuples else [tuple(map(r.get, used)) for r in chunk]
-                count += self._write(insert, rows, targets)
+                count += self._write(insert, rows, used)
                 bar = self._tick(bar, len(rows), count, started)
             if count == 0 and not existing:
                 raise ValueError(
@@ -158,13 +158,14 @@ class BatchWriter:
                 bar.close()
         return count, count
 
-    def _write(self, insert: str, rows: list[tuple], targets: list[str]) -> int:
+    def _write(self, insert: str, rows: list[tuple], keys: list[str]) -> int:
+        """executemany one chunk; errors name the column by the caller's ``keys``."""
         if not self.rows_are_tuples:  # a DataFrame's chunks come converted
-            rows = self._convert(rows, targets)
+            rows = self._convert(rows, keys)
         try:
             self.db._execute_many(insert, rows)
         except OverflowError:
-            found = find_unbindable(rows, targets)
+            found = find_unbindable(rows, keys)
             if found is None:
                 raise
             raise out_of_range(*found, f"batch_insert into {self.table!r}, ") from None
@@ -204,7 +205,7 @@ class BatchWriter:
             self.statements += 1
             self.added.append(c)
 
-    def _convert(self, rows: list[tuple], targets: list[str]) -> list[tuple]:
+    def _convert(self, rows: list[tuple], keys: list[str]) -> list[tuple]:
         """Convert the values sqlite3 does not bind as they are (datetimes, numpy, ...)."""
         # set(map(type, chain(...))) runs in C: no Python bytecode per value.
         if set(map(type, itertools.chain.from_iterable(rows))) <= SIMPLE_TYPES:
@@ -212,9 +213,7 @@ class BatchWriter:
         try:
             return [tuple(map(convert, row)) for row in rows]
         except UnsupportedValueError as exc:
-            column = next(
-                c for row in rows for c, v in zip(targets, row, strict=True) if _refused(v)
-            )
+            column = next(c for row in rows for c, v in zip(keys, row, strict=True) if _refused(v))
             raise UnsupportedValueError(
                 f"batch_insert into {self.table!r}, column {column!r}: {exc}. Nothing was inserted"
             ) from None

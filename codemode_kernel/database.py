@@ -111,6 +111,7 @@ class Database:
         self._log_since = 0.0
         self._counters = dict.fromkeys(_COUNTERS, 0)
         self._counters["time_ms"] = 0.0
+        self._opened = False
         self.on_open: list[Callable[[Database], None]] = []
 
     # -- connection --------------------------------------------------------
@@ -163,6 +164,10 @@ class Database:
         row = conn.execute("SELECT value FROM _codemode_meta WHERE key='counters'").fetchone()
         # The counters belong to this database file: load them (a reopen
         # must not add them twice; a fresh file after expiry starts at 0).
+        # Calls that failed before the first open (a bad argument) were
+        # counted in memory only: they add to what the file holds.
+        before_open = self._counters if not self._opened else None
+        self._opened = True
         self._counters = dict.fromkeys(_COUNTERS, 0)
         self._counters["time_ms"] = 0.0
         if row:
@@ -170,6 +175,9 @@ class Database:
                 saved = json.loads(row[0])
                 for k in _COUNTERS:
                     self._counters[k] = saved.get(k, self._counters[k])
+        if before_open:
+            for k in _COUNTERS:
+                self._counters[k] += before_open[k]
         conn.set_authorizer(self._auth)
         conn.set_progress_handler(self._progress, PROGRESS_OPCODES)
         self._conn = conn
@@ -762,9 +770,25 @@ class Database:
 
         Creates the table from the records when missing (types inferred from
         the values), and adds columns for keys that appear later (with a
-        :class:`NewColumnsWarning`); it never drops a column. Streams in
-        chunks of ``chunk_size`` with ``executemany``: an iterator of 10
-        million dicts runs in constant memory. ``progress=None`` shows a
+        :class:`NewColumnsWarning`); it never drops a column. Keys match the
+        table's columns as SQLite matches names, ignoring ASCII case (``id``
+        writes column ``ID``); two spellings of one name in one call raise
+        :class:`~codemode_kernel.errors.DuplicateColumnError`. Values are
+        converted as docs/conversions.md lists (datetimes as SQLite's
+        ``YYYY-MM-DD HH:MM:SS[.ffffff]`` text, dict/list as JSON, ...); one
+        that cannot be stored raises
+        :class:`~codemode_kernel.errors.UnsupportedValueError` naming the
+        column, and nothing is inserted.
+
+        A DataFrame's named index, or every level of a MultiIndex, becomes
+        columns before the others, as ``to_sql(index=True)`` writes them; an
+        unnamed integer index (a RangeIndex, or one left by filtering rows)
+        is left out, an unnamed index of other values is written as
+        ``index`` (see codemode_kernel/dataframes.py).
+
+        Streams in chunks of ``chunk_size`` records with ``executemany`` (a
+        DataFrame's values are converted column by column): an iterator of
+        10 million dicts runs in constant memory. ``progress=None`` shows a
         tqdm bar when more than 50,000 records are known to come, or after
         2 s otherwise; ``True``/``False`` force it. ``query_timeout`` applies
         to each chunk, so a long stream is not cut off at 30 s.

@@ -18,6 +18,7 @@ is left out: it numbers rows, it is not data. Name it
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from .errors import UnsupportedValueError
@@ -98,14 +99,29 @@ class FrameSource:
         return out
 
     def chunks(self, size: int, table: str):
-        """Lists of row tuples, ``size`` rows each, values already converted."""
+        """Lists of row tuples, ``size`` rows each, values already converted.
+
+        The cyclic GC is paused while a chunk is built: its ``size`` new
+        tuples would start a collection every 700 of them, and once a few
+        survive into the old generation, full collections over the caller's
+        whole heap (the frame's own objects included) follow. Nothing built
+        here can form a cycle; refcounting frees every chunk.
+        """
         for start in range(0, self.length, size):
             stop = min(start + size, self.length)
-            columns = [
-                _values(arr[start:stop], name, table)
-                for name, arr in zip(self.names, self.arrays, strict=True)
-            ]
-            yield list(zip(*columns, strict=True))
+            gc_on = gc.isenabled()
+            gc.disable()
+            try:
+                columns = [
+                    _values(arr[start:stop], name, table)
+                    for name, arr in zip(self.names, self.arrays, strict=True)
+                ]
+                rows = list(zip(*columns, strict=True))
+                del columns
+            finally:
+                if gc_on:
+                    gc.enable()
+            yield rows
 
 
 def _values(arr: Any, name: str, table: str) -> list:
@@ -124,12 +140,11 @@ def _values(arr: Any, name: str, table: str) -> list:
             if values and max(values) > INT64[1]:
                 raise out_of_range(name, max(values), f"batch_insert into {table!r}, ")
             return values
-        if kind == "m":
-            return (arr / np.timedelta64(1, "s")).tolist()  # NaT → NaN → NULL
         if kind == "O":
             return _objects(arr.tolist(), name, table)
-        values = arr.astype(object) if kind == "M" else arr
-        return _objects(list(values), name, table)
+        import pandas as pd
+
+        arr = pd.array(arr)  # datetime64/timedelta64: Timestamps, not int ns, below
     if kind in "iubf" and hasattr(arr, "_mask"):  # Int64, boolean, Float64
         values = arr.to_numpy(dtype=object, na_value=None).tolist()
         if kind == "u" and any(v is not None and v > INT64[1] for v in values):

@@ -14,6 +14,8 @@ MEASURES = (
     "-row query → DataFrame",
     "dict rows, 5 columns",
     "-row generator: peak RSS growth",
+    "-row DataFrame, 5 columns",
+    "rows as dicts",
     "kernel start → first result",
     "cell round trip, trivial cell",
     "`%%sql` point query round trip",

@@ -137,7 +137,7 @@ def test_params_are_bound_not_interpolated(db):
         ("SELECT ?", [{1, 2}], TypeError, "parameter 1: unsupported type set"),
         ("SELECT :x", {"x": float("nan")}, ValueError, "parameter :x is nan"),
         ("SELECT ?", [np.float64("nan")], ValueError, "parameter 1 is nan"),
-        ("SELECT ?", [2**64], UnsupportedValueError, "parameter 1 = 2\\d+ \\(int\\)"),
+        ("SELECT ?", [2**64], UnsupportedValueError, "parameter 1 = 1\\d+ \\(int\\)"),
         ("SELECT ?", [2**64], ValueError, "64-bit"),
         ("SELECT ?", "ab", TypeError, "sequence"),
     ],

@@ -1,0 +1,476 @@
+"""Issue 15: what goes in comes out the same (in-process, real SQLite files).
+
+The round-trip properties write values of every accepted type through
+``batch_insert`` (list of dicts and DataFrame) and ``exec`` with parameters,
+read them back with ``query`` and the JSON payload, and compare with the same
+values through plain ``sqlite3`` + ``pandas.read_sql_query`` after the
+documented conversion table (docs/conversions.md), which :func:`stored`
+restates independently of the product's code.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import json
+import math
+import sqlite3
+import uuid
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from codemode_kernel.display import payload
+from codemode_kernel.errors import DuplicateColumnError, UnsupportedValueError
+
+INT64 = (-(2**63), 2**63 - 1)
+ORDER = ("INTEGER", "REAL", "TEXT", "BLOB", "NULL")
+
+# -- the documented conversion table, restated -------------------------------
+
+
+def stored(v):
+    """The Python value plain sqlite3 is given for ``v`` (docs/conversions.md)."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, np.datetime64):
+        return None if np.isnat(v) else stored(pd.Timestamp(v))
+    if isinstance(v, np.timedelta64):
+        return None if np.isnat(v) else pd.Timedelta(v).total_seconds()
+    if isinstance(v, np.generic):
+        return stored(v.item())
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, float):
+        return None if math.isnan(v) else v
+    if isinstance(v, decimal.Decimal):
+        return None if v.is_nan() else float(v)
+    if isinstance(v, uuid.UUID):
+        return str(v)
+    if isinstance(v, dt.datetime):  # pd.Timestamp too: nanoseconds as 9 digits
+        return v.isoformat(sep=" ")
+    if isinstance(v, dt.date | dt.time):
+        return v.isoformat()
+    if isinstance(v, dt.timedelta):
+        return v.total_seconds()
+    if isinstance(v, dict | list):
+        return json.dumps(v, ensure_ascii=False, allow_nan=False)
+    return v  # int, str, bytes
+
+
+def in_payload(v):
+    """What the JSON payload carries for a value SQLite returned."""
+    if isinstance(v, float) and math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    if isinstance(v, bytes):
+        return base64.b64encode(v).decode("ascii")
+    return v
+
+
+# -- strategies ------------------------------------------------------------------
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+_offsets = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(
+    lambda m: dt.timezone(dt.timedelta(minutes=m))
+)
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(*INT64)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
+    max_leaves=6,
+)
+_ts = st.datetimes(dt.datetime(1700, 1, 1), dt.datetime(2250, 1, 1))
+KINDS = {
+    "int": st.integers(*INT64) | st.sampled_from([*INT64, 2**53 + 1, -(2**53) - 1, 0]),
+    "bool": st.booleans(),
+    "float": st.floats() | st.sampled_from([math.nan, math.inf, -math.inf, -0.0]),
+    "str": _text,
+    "bytes": st.binary(max_size=20),
+    "decimal": st.decimals(allow_nan=True, places=None),
+    "date": st.dates(),
+    "datetime": st.datetimes(),
+    "aware": st.datetimes(timezones=_offsets),
+    "time": st.times(),
+    "timedelta": st.timedeltas(),
+    "uuid": st.uuids(),
+    "json": st.one_of(st.lists(_json, max_size=3), st.dictionaries(_text, _json, max_size=3)),
+    "numpy": st.one_of(
+        st.integers(*INT64).map(np.int64),
+        st.integers(-(2**31), 2**31 - 1).map(np.int32),
+        st.integers(0, 255).map(np.uint8),
+        st.floats().map(np.float64),
+        st.floats(width=32).map(np.float32),
+        st.booleans().map(np.bool_),
+        _text.map(np.str_),
+        _ts.map(lambda d: np.datetime64(d, "us")),
+        st.timedeltas(-dt.timedelta(days=9999), dt.timedelta(days=9999)).map(
+            lambda d: np.timedelta64(d, "us")
+        ),
+        st.just(np.datetime64("NaT")),
+    ),
+    "pandas": st.one_of(
+        st.sampled_from([pd.NA, pd.NaT]),
+        st.tuples(_ts, st.integers(0, 999)).map(
+            lambda p: pd.Timestamp(p[0]) + pd.Timedelta(nanoseconds=p[1])
+        ),
+    ),
+}
+# A column of one kind (mixed with NULLs), or of any kinds (an untyped column).
+any_value = st.one_of(*KINDS.values(), st.none())
+columns = st.one_of(
+    *(st.lists(k | st.none(), min_size=1, max_size=6) for k in KINDS.values()),
+    st.lists(any_value, min_size=1, max_size=6),
+)
+
+
+# -- the comparison ------------------------------------------------------------
+
+
+def _check_roundtrip(db, table: str, expected: list, decl: str) -> None:
+    """Stored values and classes, the query frame and the payload against the reference."""
+    ours = db.conn.execute(f'SELECT v, typeof(v) FROM "{table}" ORDER BY rowid').fetchall()
+    ref = sqlite3.connect(":memory:")
+    ref.execute(f"CREATE TABLE t (v {decl})")
+    ref.executemany("INSERT INTO t VALUES (?)", [(v,) for v in expected])
+    want = ref.execute("SELECT v, typeof(v) FROM t ORDER BY rowid").fetchall()
+    assert ours == want
+    for (a, _), (b, _) in zip(ours, want, strict=True):  # -0.0 == 0.0: compare signs too
+        if isinstance(a, float):
+            assert math.copysign(1, a) == math.copysign(1, b)
+    raw = [v for v, _ in want]
+
+    df = db.query(f'SELECT v FROM "{table}" ORDER BY rowid')
+    reference = pd.read_sql_query("SELECT v FROM t ORDER BY rowid", ref)["v"]
+    kinds = {type(v) for v in raw}
+    if reference.dtype.kind == "f" and int in kinds and float not in kinds:
+        # The one documented difference: integers with NULLs are Int64, exact.
+        assert str(df["v"].dtype) == "Int64"
+        assert [None if pd.isna(v) else int(v) for v in df["v"]] == raw
+    elif (
+        reference.dtype.kind == "f"
+        and int in kinds
+        and any(type(v) is int and abs(v) > 2**53 for v in raw)
+    ):
+        assert df["v"].dtype == object and df["v"].tolist() == raw
+    else:
+        pd.testing.assert_series_equal(df["v"], reference)
+
+    data = payload(df)
+    json.dumps(data, allow_nan=False)  # strict JSON
+    classes = {c for _, c in want}
+    assert data["columns"][0]["sqlite_type"] == "|".join(c for c in ORDER if c.lower() in classes)
+    assert [r["v"] for r in data["rows"]] == [in_payload(v) for v in raw][: len(data["rows"])]
+    ref.close()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=columns)
+def test_roundtrip_list_of_dicts(db, values):
+    db.exec('DROP TABLE IF EXISTS "d"')
+    db.batch_insert("d", [{"v": v} for v in values])
+    decl = db.schema("d")["type"][0]
+    _check_roundtrip(db, "d", [stored(v) for v in values], decl)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=columns)
+def test_roundtrip_dataframe(db, values):
+    try:
+        frame = pd.DataFrame({"v": pd.Series(values, dtype=object).infer_objects()})
+    except (TypeError, ValueError, OverflowError):  # pandas refuses the mix itself
+        return
+    db.exec('DROP TABLE IF EXISTS "f"')
+    db.batch_insert("f", frame)
+    decl = db.schema("f")["type"][0]
+    # The table applies to the values as the frame holds them.
+    _check_roundtrip(db, "f", [stored(v) for v in frame["v"].array], decl)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    values=columns,
+    decl=st.sampled_from(["", "INTEGER", "REAL", "TEXT", "BLOB", "NUMERIC"]),
+)
+def test_roundtrip_exec_params(db, values, decl):
+    db.exec('DROP TABLE IF EXISTS "p"')
+    db.exec(f'CREATE TABLE "p" (v {decl})')
+    kept = []
+    for v in values:
+        if isinstance(v, float | np.floating) and math.isnan(v):
+            # A NaN parameter would bind NULL and make `x = ?` match nothing.
+            with pytest.raises(UnsupportedValueError, match="parameter 1 is nan"):
+                db.exec('INSERT INTO "p" VALUES (?)', [v])
+            continue
+        db.exec('INSERT INTO "p" VALUES (?)', [v])
+        kept.append(v)
+    if kept:
+        _check_roundtrip(db, "p", [stored(v) for v in kept], decl)
+
+
+# -- refused values ---------------------------------------------------------------
+
+refused = st.one_of(
+    st.integers(min_value=2**63, max_value=2**70),
+    st.integers(max_value=-(2**63) - 1, min_value=-(2**70)),
+    st.sampled_from([object(), {1, 2}, 1 + 2j, frozenset(), Ellipsis]),
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(bad=refused, where=st.integers(0, 700))
+def test_refused_values_insert_nothing(db, bad, where):
+    db.exec('DROP TABLE IF EXISTS "r"')
+    db.exec('CREATE TABLE "r" ("Ok" INTEGER, "Col" )')
+    rows = [{"ok": i, "col": i} for i in range(701)]
+    rows[where]["col"] = bad
+    name = type(bad).__name__
+    with pytest.raises(UnsupportedValueError, match=rf"'r', column 'col': .*\b{name}\b"):
+        db.batch_insert("r", rows)
+    frame = pd.DataFrame({"ok": range(701), "col": pd.Series([1] * 701, dtype=object)})
+    frame.loc[where, "col"] = bad
+    with pytest.raises(UnsupportedValueError, match=rf"'r', column 'col': .*\b{name}\b"):
+        db.batch_insert("r", frame)
+    with pytest.raises(UnsupportedValueError, match=rf"parameter 2\b.*\b{name}\b"):
+        db.exec('INSERT INTO "r" VALUES (?, ?)', [1, bad])
+    assert db.conn.execute('SELECT count(*) FROM "r"').fetchone() == (0,)
+    with pytest.raises(UnsupportedValueError, match=rf"column 'x': .*\b{name}\b"):
+        db.batch_insert("never", [{"x": 1}, {"x": bad}])
+    assert "never" not in db.tables()
+
+
+# -- 1. names compare as SQLite compares them -------------------------------------
+
+
+def test_keys_match_existing_columns_ignoring_case(db):
+    db.create_table("people", "ID INTEGER PRIMARY KEY, Name TEXT")
+    assert db.batch_insert("people", [{"id": 1, "name": "ann"}]) == 1
+    assert db.batch_insert("people", [{"iD": 2, "NAME": "bob"}]) == 1
+    assert db.schema("people")["column"].tolist() == ["ID", "Name"]
+    assert db.query("SELECT * FROM people ORDER BY ID").to_dict("list") == {
+        "ID": [1, 2],
+        "Name": ["ann", "bob"],
+    }
+    frame = pd.DataFrame({"name": ["cy"], "id": [3]})
+    assert db.batch_insert("PEOPLE", frame) == 1
+    assert db.query("SELECT Name FROM people WHERE ID = 3")["Name"].tolist() == ["cy"]
+    assert db.schema("PEOPLE")["table"].tolist() == ["people", "people"]
+
+
+def test_two_spellings_of_one_column_are_a_typed_error(db):
+    with pytest.raises(DuplicateColumnError, match="keys 'Name' and 'name'"):
+        db.batch_insert("new", [{"Name": "a"}, {"name": "b"}])
+    assert "new" not in db.tables()
+    db.create_table("old", "Name TEXT")
+    with pytest.raises(DuplicateColumnError, match="keys 'name' and 'NAME'"):
+        db.batch_insert("old", [{"name": "a", "NAME": "b"}])
+    with pytest.raises(DuplicateColumnError, match="'Name' and 'name'"):
+        db.batch_insert("new", pd.DataFrame([[1, 2]], columns=["Name", "name"]))
+    with pytest.raises(DuplicateColumnError, match="'a' and 'A'"):
+        db.create_table("x", {"a": "INTEGER", "A": "TEXT"})
+    assert db.query("SELECT count(*) AS n FROM old")["n"][0] == 0
+
+
+def test_only_ascii_letters_fold(db):
+    """SQLite folds A-Z only: É and é are two columns (Python's lower() would merge them)."""
+    db.batch_insert("u", [{"É": 1, "é": 2}])
+    assert db.schema("u")["column"].tolist() == ["É", "é"]
+
+
+def test_builders_and_widgets_fold_names_like_sqlite(db):
+    from codemode_kernel import sql
+    from codemode_kernel.widgets import Pager
+
+    with pytest.raises(DuplicateColumnError, match="names a column twice"):
+        sql.distinct("t", ["a", "A"])
+    db.batch_insert("Orders", [{"Country": "fr", "amount": 2}, {"Country": "de", "amount": 1}])
+    text = sql.group_by("orders", "country", {"amount": ["sum"]}, order_by="-AMOUNT_SUM")
+    # SQLite names a result column as the table spells it.
+    assert db.query(text).to_dict("list") == {"Country": ["fr", "de"], "amount_sum": [2, 1]}
+    pager = Pager(db, "ORDERS", page_size=10)
+    assert pager.label == "Orders"
+    pager.sort("AMOUNT")
+    assert pager.sort_by == "amount" and pager.frame["amount"].tolist() == [1, 2]
+
+
+# -- 2. integers with NULLs stay exact --------------------------------------------
+
+
+def test_integers_with_nulls_are_exact(db):
+    db.create_table("big", "id INTEGER")
+    db.exec("INSERT INTO big VALUES (9007199254740993), (NULL), (42)")
+    df = db.query("SELECT id FROM big ORDER BY rowid")
+    assert str(df["id"].dtype) == "Int64"
+    assert df["id"].tolist()[0] == 9007199254740993 and df["id"].tolist()[2] == 42
+    data = payload(df)
+    assert data["columns"][0]["sqlite_type"] == "INTEGER|NULL"
+    assert [r["id"] for r in data["rows"]] == [9007199254740993, None, 42]
+    assert "9007199254740993" in json.dumps(data)
+
+
+def test_mixed_integer_and_real_columns(db):
+    db.exec("CREATE TABLE m (x NUMERIC); INSERT INTO m VALUES (10), (10.5), (NULL)")
+    df = db.query("SELECT x FROM m ORDER BY rowid")
+    assert df["x"].dtype == "float64"  # as pandas: prices stay numbers
+    assert payload(df)["columns"][0]["sqlite_type"] == "INTEGER|REAL|NULL"
+    db.exec("INSERT INTO m VALUES (9007199254740993)")
+    df = db.query("SELECT x FROM m ORDER BY rowid")
+    assert df["x"].dtype == object and df["x"].tolist()[3] == 9007199254740993
+
+
+# -- 3. one datetime text format ---------------------------------------------------
+
+
+def test_datetimes_compare_with_sqlites_own(db):
+    db.create_table("ev", "created TEXT")
+    db.exec("INSERT INTO ev VALUES (datetime('2024-01-05 08:00:00'))")
+    after = db.query("SELECT * FROM ev WHERE created > ?", [dt.datetime(2024, 1, 5, 7, 0)])
+    assert after["created"].tolist() == ["2024-01-05 08:00:00"]
+    db.batch_insert("ev", [{"created": dt.datetime(2024, 1, 5, 9, 30, 0, 250)}])
+    db.batch_insert("ev", pd.DataFrame({"created": pd.to_datetime(["2024-01-05 10:00"])}))
+    got = db.query("SELECT created, created = datetime(created) AS same FROM ev ORDER BY 1")
+    assert got["created"].tolist() == [
+        "2024-01-05 08:00:00",
+        "2024-01-05 09:30:00.000250",
+        "2024-01-05 10:00:00",
+    ]
+    assert got["same"].tolist() == [1, 0, 1]  # datetime() drops the fraction; no 'T' anywhere
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (dt.date(2024, 1, 5), "2024-01-05"),
+        (dt.time(7, 5, 3, 12), "07:05:03.000012"),
+        (
+            dt.datetime(2024, 1, 5, 7, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+            "2024-01-05 07:00:00+02:00",
+        ),
+        (pd.Timestamp("2024-01-05 07:00:00.000000001"), "2024-01-05 07:00:00.000000001"),
+        (pd.Timestamp("2024-01-05 07:00", tz="UTC"), "2024-01-05 07:00:00+00:00"),
+        (np.datetime64("2024-01-05T07:00"), "2024-01-05 07:00:00"),
+        (pd.NaT, None),
+        (dt.timedelta(days=1, microseconds=5), 86400.000005),
+        (pd.Timedelta("1h"), 3600.0),
+    ],
+)
+def test_temporal_values(db, value, text):
+    assert db.query("SELECT ? AS v", [value])["v"].tolist()[0] == text or text is None
+    db.exec('DROP TABLE IF EXISTS "tv"')
+    db.batch_insert("tv", [{"v": value}, {"v": None}])
+    assert db.conn.execute('SELECT v FROM "tv" ORDER BY rowid').fetchone() == (text,)
+
+
+def test_save_state_uses_the_same_text(db):
+    db.save_state("k", {"when": dt.datetime(2024, 1, 5, 7), "day": dt.date(2024, 1, 5)})
+    assert db.get_state("k") == {"when": "2024-01-05 07:00:00", "day": "2024-01-05"}
+
+
+# -- 5. the index ---------------------------------------------------------------------
+
+
+def test_named_index_becomes_columns(db):
+    df = pd.DataFrame({"country": ["fr", "de", "fr"], "n": [1, 2, 3]})
+    db.batch_insert("by_country", df.groupby("country").sum())
+    assert db.query("SELECT * FROM by_country ORDER BY country").to_dict("list") == {
+        "country": ["de", "fr"],
+        "n": [2, 4],
+    }
+    multi = df.assign(y=[2020, 2021, 2020]).groupby(["country", "y"]).sum()
+    db.batch_insert("by_two", multi)
+    assert db.schema("by_two")["column"].tolist() == ["country", "y", "n"]
+    db.batch_insert("plain", df[df["n"] > 1])  # unnamed integer index: row numbers, left out
+    assert db.schema("plain")["column"].tolist() == ["country", "n"]
+    dated = pd.DataFrame({"n": [1]}, index=pd.to_datetime(["2024-01-05"]))
+    db.batch_insert("dated", dated)  # unnamed dates are data: kept, as to_sql names it
+    assert db.query("SELECT * FROM dated").to_dict("list") == {
+        "index": ["2024-01-05 00:00:00"],
+        "n": [1],
+    }
+    with pytest.raises(DuplicateColumnError, match="'country' and 'Country'"):
+        db.batch_insert("clash", df.set_index("country").assign(Country=1))
+
+
+# -- 6. every call is logged and counted -----------------------------------------------
+
+
+def test_every_failed_call_is_logged_and_counted(db):
+    db.set_limits(max_rows=100)
+    calls = [
+        (lambda: db.query("SELECT 1", limit=101), "query", "ValueError: limit=101"),
+        (lambda: db.query("SELECT :a", {}), "query", "ValueError: missing value"),
+        (lambda: db.query("SELECT ?", [object()]), "query", "UnsupportedValueError"),
+        (lambda: db.exec("SELECT ?", [2**64]), "exec", "UnsupportedValueError"),
+        (lambda: db.run_script("SELECT 1", limit=0), "script", "ValueError: limit must"),
+        (lambda: db.batch_insert("t", [{"a": 1}], chunk_size=0), "batch_insert", "chunk_size"),
+        (lambda: db.batch_insert("t;x", [{"a": 1}]), "batch_insert", "contains ';'"),
+        (lambda: db.create_table("t", 5), "create_table", "TypeError: schema must"),
+        (lambda: db.save_state("k", {1, 2}), "save_state", "StateError"),
+        (lambda: db.delete_state(3), "delete_state", "StateError"),
+    ]
+    for call, _, _ in calls:
+        with pytest.raises(Exception):  # noqa: B017 - each raises its own typed error
+            call()
+    log = db.logs(len(calls)).iloc[::-1]
+    assert log["kind"].tolist() == [kind for _, kind, _ in calls]
+    for error, (_, _, want) in zip(log["error"], calls, strict=True):
+        assert want in error
+    assert db.get_metrics()["errors"] == len(calls)
+
+
+def test_an_error_with_an_empty_message_is_logged(db):
+    """Issue 17, kind 13: str(error) == '' once raised IndexError and lost the entry."""
+
+    class Silent(Exception):
+        pass
+
+    class Unprintable(Exception):
+        def __str__(self):
+            raise RuntimeError("no")
+
+    def records(error):
+        yield {"a": 1}
+        raise error
+
+    for error in (Silent(), KeyError(), Unprintable()):
+        with pytest.raises(type(error)):
+            db.batch_insert("t", records(error))
+    log = db.logs(3)
+    assert log["error"].tolist() == ["Unprintable", "KeyError", "Silent"]
+    assert db.get_metrics()["errors"] == 3
+    assert "t" not in db.tables()
+
+
+# -- 7. NULL is shown as NULL ----------------------------------------------------------
+
+
+def test_null_displays_as_null(db):
+    from codemode_kernel.display import html_table, text_table
+
+    db.exec(
+        "CREATE TABLE n (i INTEGER, s TEXT, f REAL, b BLOB);"
+        "INSERT INTO n VALUES (1, 'a', 1.5, x'00'), (NULL, NULL, NULL, NULL)"
+    )
+    df = db.query("SELECT * FROM n ORDER BY rowid")
+    text = text_table(df)
+    assert text.splitlines()[2].split() == ["1", "NULL", "NULL", "NULL", "NULL"]
+    assert "NaN" not in text and "<NA>" not in text and "None" not in text
+    html = html_table(df)
+    assert html.count("<td>NULL</td>") == 4 and "NaN" not in html
+    assert pd.isna(df["i"][1]) and pd.isna(df["s"][1])  # the frame keeps pandas' NA
+    other = pd.DataFrame({"x": [math.nan]})
+    assert "NaN" in repr(other)  # a frame that is not a query result: stock pandas
