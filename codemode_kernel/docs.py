@@ -22,7 +22,7 @@ __all__ = ["Markdown", "docs"]
 
 #: Public Database methods that are plumbing rather than analysis API.
 _DB_SKIP = frozenset({"close", "interrupt"})
-_SCHEMA_BUDGET = 2_400  # characters for the table list; the rest is ~5,600
+_SCHEMA_BUDGET = 2_000  # characters for the table list; the rest is ~5,800
 
 
 class Markdown(str):
