@@ -474,3 +474,37 @@ def test_null_displays_as_null(db):
     assert pd.isna(df["i"][1]) and pd.isna(df["s"][1])  # the frame keeps pandas' NA
     other = pd.DataFrame({"x": [math.nan]})
     assert "NaN" in repr(other)  # a frame that is not a query result: stock pandas
+
+
+def test_dataframe_dtypes_convert_like_their_values(db):
+    """Each pandas dtype goes through the per-column path with the table's results."""
+    frame = pd.DataFrame(
+        {
+            "i": pd.array([2**62, None], dtype="Int64"),
+            "b": pd.array([True, None], dtype="boolean"),
+            "f": pd.array([0.5, None], dtype="Float64"),
+            "u": np.array([2**63 - 1, 0], dtype="uint64"),
+            "t": pd.to_datetime(["2024-01-05 07:00", None]).tz_localize("Europe/Paris"),
+            "d": pd.to_timedelta(["90s", None]),
+            "c": pd.Categorical(["x", None]),
+            "s": pd.array(["é", None], dtype="string"),
+        }
+    )
+    db.batch_insert("dt", frame)
+    assert dict(db.schema("dt")[["column", "type"]].values) == {
+        "i": "INTEGER",
+        "b": "INTEGER",
+        "f": "REAL",
+        "u": "INTEGER",
+        "t": "TEXT",
+        "d": "REAL",
+        "c": "TEXT",
+        "s": "TEXT",
+    }
+    assert db.conn.execute("SELECT * FROM dt ORDER BY rowid").fetchall() == [
+        (2**62, 1, 0.5, 2**63 - 1, "2024-01-05 07:00:00+01:00", 90.0, "x", "é"),
+        (None, None, None, 0, None, None, None, None),
+    ]
+    with pytest.raises(UnsupportedValueError, match="column 'u': int 9223372036854775808"):
+        db.batch_insert("dt", pd.DataFrame({"u": np.array([2**63], dtype="uint64")}))
+    assert db.conn.execute("SELECT count(*) FROM dt").fetchone() == (2,)
