@@ -33,9 +33,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ._guard import check_identifier, classify
+from ._names import fold
 from .errors import DuplicateColumnError
-from .guard import check_identifier, classify
-from .names import fold
 
 __all__ = [
     "countBy",
@@ -130,7 +130,7 @@ def _tpl(text: str, **nodes):
 
 def literal(value: Any):
     """An escaped SQL literal for a Python value (str, number, bool, None, bytes, date)."""
-    from .records import convert
+    from ._records import convert
 
     exp = _exp()
     value = convert(value)

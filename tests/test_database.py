@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from codemode_kernel.database import LOG_KEEP, Database, ExecResult, NewColumnsWarning
+from codemode_kernel._settings import Settings
+from codemode_kernel._store import SessionStore
+from codemode_kernel.db import LOG_KEEP, Database, ExecResult, NewColumnsWarning
 from codemode_kernel.errors import (
     DuplicateColumnError,
     QueryTimeoutError,
@@ -22,8 +24,6 @@ from codemode_kernel.errors import (
     StateError,
     UnsupportedValueError,
 )
-from codemode_kernel.settings import Settings
-from codemode_kernel.store import SessionStore
 
 
 def plain(df: pd.DataFrame) -> list[list]:

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codemode_kernel.display import payload
+from codemode_kernel._display import payload
 from codemode_kernel.errors import DuplicateColumnError, UnsupportedValueError
 
 INT64 = (-(2**63), 2**63 - 1)
@@ -293,7 +293,7 @@ def test_only_ascii_letters_fold(db):
 
 def test_builders_and_widgets_fold_names_like_sqlite(db):
     from codemode_kernel import sql
-    from codemode_kernel.widgets import Pager
+    from codemode_kernel._widgets import Pager
 
     with pytest.raises(DuplicateColumnError, match="names a column twice"):
         sql.distinct("t", ["a", "A"])
@@ -459,7 +459,7 @@ def test_an_error_with_an_empty_message_is_logged(db):
 
 
 def test_null_displays_as_null(db):
-    from codemode_kernel.display import html_table, text_table
+    from codemode_kernel._display import html_table, text_table
 
     db.exec(
         "CREATE TABLE n (i INTEGER, s TEXT, f REAL, b BLOB);"

@@ -14,12 +14,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .dataframes import FrameSource, is_dataframe
-from .ddl import add_column_sql, create_table_sql, insert_sql
-from .errors import DuplicateColumnError, UnsupportedValueError
-from .guard import check_identifier
-from .names import fold
-from .records import (
+from .._ddl import add_column_sql, create_table_sql, insert_sql
+from .._guard import check_identifier
+from .._names import fold
+from .._records import (
     SIMPLE_TYPES,
     column_type,
     convert,
@@ -27,9 +25,11 @@ from .records import (
     merge_types,
     out_of_range,
 )
+from ..errors import DuplicateColumnError, UnsupportedValueError
+from ._frames import FrameSource, is_dataframe
 
 if TYPE_CHECKING:
-    from .database import Database
+    from . import Database
 
 __all__ = ["BatchWriter"]
 

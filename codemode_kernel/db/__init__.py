@@ -31,17 +31,17 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import guard
-from .calllog import error_text, logged, mark_logged, safe_repr
-from .errors import QueryTimeoutError, QuotaExceededError, SQLSyntaxError, StateError
-from .names import canonical
-from .records import adapt_params, state_json
+from .. import _guard as guard
+from .._names import canonical
+from .._records import adapt_params, state_json
+from ..errors import QueryTimeoutError, QuotaExceededError, SQLSyntaxError, StateError
+from ._calllog import error_text, logged, mark_logged, safe_repr
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .settings import Settings
-    from .store import Session
+    from .._settings import Settings
+    from .._store import Session
 
 __all__ = ["LIMITS", "Database", "ExecResult", "NewColumnsWarning"]
 
@@ -221,7 +221,7 @@ class Database:
 
         >>> helpers.db.set_limits(query_timeout=5, max_rows=1000)
         """
-        from .settings import SETTINGS
+        from .._settings import SETTINGS
 
         changes = {}
         parse = {s.name: s.parse for s in SETTINGS}
@@ -738,7 +738,7 @@ class Database:
         """A query result: the frame, its ``attrs["codemode"]``, and the counters."""
         import pandas as pd
 
-        from .results import frame
+        from ._results import frame
 
         df, mixed = frame(rows, columns) if rows else (pd.DataFrame(columns=columns), {})
         df.attrs["codemode"] = {
@@ -784,7 +784,7 @@ class Database:
         columns before the others, as ``to_sql(index=True)`` writes them; an
         unnamed integer index (a RangeIndex, or one left by filtering rows)
         is left out, an unnamed index of other values is written as
-        ``index`` (see codemode_kernel/dataframes.py).
+        ``index`` (see codemode_kernel/db/_frames.py).
 
         Streams in chunks of ``chunk_size`` records with ``executemany`` (a
         DataFrame's values are converted column by column): an iterator of
@@ -796,7 +796,7 @@ class Database:
         >>> helpers.db.batch_insert("events", ({"id": i, "v": i * 0.5} for i in range(10**6)))
         1000000
         """
-        from .batch import BatchWriter
+        from ._batch import BatchWriter
 
         guard.check_identifier(table, "table name")
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
@@ -828,7 +828,7 @@ class Database:
 
         >>> helpers.db.create_table("people", {"id": "INTEGER PRIMARY KEY", "name": "TEXT"})
         """
-        from .ddl import create_table_sql
+        from .._ddl import create_table_sql
 
         return self.exec(create_table_sql(name, schema, if_not_exists=if_not_exists))
 
@@ -868,7 +868,7 @@ class Database:
         return pd.DataFrame(rows, columns=["table", "column", "type", "notnull", "default", "pk"])
 
     def _row_counts(self, names: Iterable[str]) -> dict[str, int]:
-        from .ddl import quote
+        from .._ddl import quote
 
         counts = {}
         with self._lock, self._internal() as conn:
@@ -885,7 +885,7 @@ class Database:
         whole table although the query filters or joins on a column that an
         index could serve.
         """
-        from .plan import explain_plan
+        from ._plan import explain_plan
 
         stmts = self._classify(sql)
         if len(stmts) != 1:
@@ -1032,13 +1032,13 @@ class Database:
 
     def browse(self, table_or_sql: str, page_size: int = 50):
         """A pager widget over a table or a SELECT, one page per SQL query."""
-        from .widgets import browse
+        from .._widgets import browse
 
         return browse(self, table_or_sql, page_size=page_size)
 
     def explore(self):
         """A schema explorer widget: tables, row counts, columns, indexes, samples."""
-        from .widgets import explore
+        from .._widgets import explore
 
         return explore(self)
 
@@ -1055,8 +1055,8 @@ class Database:
 
 
 def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
-    """The query result frame of ``rows`` (see results.frame)."""
-    from .results import frame
+    """The query result frame of ``rows`` (see db/_results.py)."""
+    from ._results import frame
 
     return frame(rows, columns)[0]
 

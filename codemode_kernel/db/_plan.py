@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .names import fold
+from .._names import fold
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .database import Database
+    from . import Database
 
 __all__ = ["explain_plan"]
 
@@ -59,7 +59,7 @@ def explain_plan(db: Database, sql: str, rows: list[tuple]) -> pd.DataFrame:
                 if fold(c) in table_cols and fold(c) not in indexed
             )
             if hints:
-                from .ddl import quote
+                from .._ddl import quote
 
                 idx = ", ".join(quote(c) for c in hints[:1])
                 note = (

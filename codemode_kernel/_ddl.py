@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .guard import check_identifier, classify
-from .names import check_unique
+from ._guard import check_identifier, classify
+from ._names import check_unique
 
 __all__ = ["add_column_sql", "create_table_sql", "insert_sql", "quote"]
 

@@ -13,14 +13,14 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .display import with_nulls
-from .guard import check_identifier, classify
-from .names import fold
+from ._display import with_nulls
+from ._guard import check_identifier, classify
+from ._names import fold
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .database import Database
+    from .db import Database
 
 __all__ = ["Explorer", "Pager", "browse", "explore"]
 
@@ -281,7 +281,7 @@ class Explorer:
 
     def show_sample(self) -> pd.DataFrame | None:
         """Show the first rows of the selected table (one SQL query)."""
-        from .ddl import quote
+        from ._ddl import quote
 
         table = self.table_picker.value
         if table is None:

@@ -12,7 +12,7 @@ expression) becomes ``float64`` as in pandas, unless one of its integers is
 beyond 2**53, where a double would change it: then it stays ``object`` with
 the exact values. The storage classes of such mixed columns cannot be read
 back from a float64 dtype, so they are returned for ``attrs``; every other
-column's classes follow from its dtype and values (see display.sqlite_type).
+column's classes follow from its dtype and values (see _display._sqlite_type).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ Values are converted column by column, by dtype, with the C-level numpy and
 pandas conversions (``ndarray.tolist``, ``to_numpy``), so that the rows cost
 one ``zip`` more than the tuples a user would build by hand
 (benchmarks/bench_insert.py measures it). The conversions are those of
-:mod:`records` (docs/conversions.md): the same value gives the same SQLite
-value whether it comes in a dict or a DataFrame.
+``codemode_kernel/_records.py`` (docs/conversions.md): the same value gives the
+same SQLite value whether it comes in a dict or a DataFrame.
 
 The index: a named index, and every level of a MultiIndex, become columns
 before the frame's own, as ``DataFrame.to_sql(index=True)`` writes them
@@ -21,10 +21,10 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-from .errors import UnsupportedValueError
-from .guard import check_identifier
-from .names import check_unique
-from .records import INT64, SIMPLE_TYPES, column_type, convert, merge_types, out_of_range
+from .._guard import check_identifier
+from .._names import check_unique
+from .._records import INT64, SIMPLE_TYPES, column_type, convert, merge_types, out_of_range
+from ..errors import UnsupportedValueError
 
 __all__ = ["FrameSource", "is_dataframe"]
 
@@ -125,7 +125,7 @@ class FrameSource:
 
 
 def _values(arr: Any, name: str, table: str) -> list:
-    """One column's slice as Python values sqlite3 binds (see records.convert)."""
+    """One column's slice as Python values sqlite3 binds (see _records.convert)."""
     import numpy as np
 
     dtype = arr.dtype
