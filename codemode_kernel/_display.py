@@ -122,6 +122,7 @@ def _json_value(value: Any) -> Any:
     return _cut(str(value))
 
 
+_NA = ("NaTType", "NAType")
 _KIND_TYPES = {"i": "INTEGER", "u": "INTEGER", "b": "INTEGER", "f": "REAL", "M": "TEXT"}
 
 
@@ -162,7 +163,7 @@ def _sqlite_type(values: Any, dtype: Any) -> str:
         return "|".join(found) or "NULL"
     seen: set[str] = set()
     for v in values:
-        if v is None or (isinstance(v, float) and math.isnan(v)):
+        if v is None or (isinstance(v, float) and math.isnan(v)) or type(v).__name__ in _NA:
             seen.add("NULL")
         elif isinstance(v, bool | int):
             seen.add("INTEGER")

@@ -259,7 +259,9 @@ class Explorer:
     def indexes(self, table: str) -> pd.DataFrame:
         """Indexes of ``table``: name and its CREATE INDEX text (None: automatic)."""
         return self.db.query(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+            # NOCASE folds ASCII letters only: SQLite's own rule for names.
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+            " AND tbl_name = ? COLLATE NOCASE"
             " ORDER BY name",
             [table],
         )

@@ -293,7 +293,7 @@ def test_only_ascii_letters_fold(db):
 
 def test_builders_and_widgets_fold_names_like_sqlite(db):
     from codemode_kernel import sql
-    from codemode_kernel._widgets import Pager
+    from codemode_kernel._widgets import Explorer, Pager
 
     with pytest.raises(DuplicateColumnError, match="names a column twice"):
         sql.distinct("t", ["a", "A"])
@@ -305,6 +305,8 @@ def test_builders_and_widgets_fold_names_like_sqlite(db):
     assert pager.label == "Orders"
     pager.sort("AMOUNT")
     assert pager.sort_by == "amount" and pager.frame["amount"].tolist() == [1, 2]
+    db.exec('CREATE INDEX by_country ON orders ("COUNTRY")')
+    assert Explorer(db).indexes("ORDERS")["name"].tolist() == ["by_country"]
 
 
 # -- 2. integers with NULLs stay exact --------------------------------------------
