@@ -153,28 +153,47 @@ def run(cfg: Config) -> list[Row]:
 # -- the DataFrame path (issue 15) ----------------------------------------------
 
 
-def _frame_ours(what) -> float:
+def _clocks() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(start: tuple[float, float]) -> tuple[float, float]:
+    wall, cpu = _clocks()
+    return wall - start[0], cpu - start[1]
+
+
+def _frame_ours(what) -> tuple[float, float]:
     with fresh_db(query_timeout=3600.0) as db, contextlib.redirect_stderr(io.StringIO()):
-        start = time.perf_counter()
+        start = _clocks()
         db.batch_insert("t", what)
-        return time.perf_counter() - start
+        return _since(start)
 
 
-def _frame_raw(tuples: list[tuple]) -> float:
+def _frame_raw(tuples: list[tuple]) -> tuple[float, float]:
     """Plain executemany of ready-made tuples: the floor any writer pays."""
-
-    def work(conn) -> None:
-        conn.execute(CREATE)
-        conn.execute("BEGIN")
-        conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)", tuples)
-        conn.execute("COMMIT")
-
-    return _with_raw_file(work)
+    with tempfile.TemporaryDirectory(prefix="cmbench-") as tmp:
+        conn = raw_connect(Path(tmp) / "raw.db")
+        try:
+            start = _clocks()
+            conn.execute(CREATE)
+            conn.execute("BEGIN")
+            conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)", tuples)
+            conn.execute("COMMIT")
+            return _since(start)
+        finally:
+            conn.close()
 
 
 def run_frame(cfg: Config) -> list[Row]:
     """batch_insert of a DataFrame and of a list of dicts against executemany of
-    the same rows as ready-made tuples (built before the clock starts)."""
+    the same rows as ready-made tuples (built before the clock starts).
+
+    Both wall-clock and CPU time (``time.process_time``) are taken: on this
+    shared 2-core machine, other processes stretch wall times by up to 1.7×
+    within one run, while the CPU time of the same work moves a few percent.
+    The target is judged on CPU time; the write-out to the file is the same
+    work on both sides.
+    """
     import pandas as pd
 
     n = cfg.frame_rows
@@ -186,34 +205,37 @@ def run_frame(cfg: Config) -> list[Row]:
         "dicts": lambda: _frame_ours(dicts),
         "tuples": lambda: _frame_raw(tuples),
     }
-    warm = {"frame": frame.head(1000), "dicts": dicts[:1000]}
-    _frame_ours(warm["frame"]), _frame_ours(warm["dicts"]), _frame_raw(tuples[:1000])
-    times: dict[str, list[float]] = {k: [] for k in fns}
+    _frame_ours(frame.head(1000)), _frame_ours(dicts[:1000]), _frame_raw(tuples[:1000])
+    wall: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(cfg.frame_repeats):
         for name, fn in fns.items():  # interleaved: load falls on all alike
             gc.collect()
-            times[name].append(fn())
-    m = {k: statistics.median(v) for k, v in times.items()}
-    vs_frame = m["tuples"] / m["frame"]
-    vs_dicts = m["tuples"] / m["dicts"]
-    spread = {k: f"{min(v) / m[k]:.2f}-{max(v) / m[k]:.2f}" for k, v in times.items()}
-    base = f"executemany of {n:,} ready-made tuples {fmt_time(m['tuples'])}"
-    return [
-        Row(
-            f"batch_insert of a {n:,}-row DataFrame, 5 columns",
-            f"{fmt_time(m['frame'])} (runs {spread['frame']}× the median)",
-            base,
-            f"{vs_frame:.2f}× the tuples' throughput",
-            "≥ 0.9× executemany of tuples",
-            vs_frame >= 0.9,
-        ),
-        Row(
-            f"batch_insert of the same {n:,} rows as dicts",
-            f"{fmt_time(m['dicts'])} (runs {spread['dicts']}× the median)",
-            base,
-            f"{vs_dicts:.2f}× the tuples' throughput; {m['frame'] / m['dicts']:.2f}× the"
-            " DataFrame's",
-            "≥ 0.9× executemany of tuples",
-            vs_dicts >= 0.9,
-        ),
-    ]
+            w, c = fn()
+            wall[name].append(w)
+            cpu[name].append(c)
+    mw = {k: statistics.median(v) for k, v in wall.items()}
+    mc = {k: statistics.median(v) for k, v in cpu.items()}
+    base = (
+        f"executemany of {n:,} ready-made tuples {fmt_time(mw['tuples'])}"
+        f" (CPU {fmt_time(mc['tuples'])})"
+    )
+    rows = []
+    for name, label in (
+        ("frame", f"batch_insert of a {n:,}-row DataFrame, 5 columns"),
+        ("dicts", f"batch_insert of the same {n:,} rows as dicts"),
+    ):
+        by_cpu = mc["tuples"] / mc[name]
+        rows.append(
+            Row(
+                label,
+                f"{fmt_time(mw[name])} (CPU {fmt_time(mc[name])}; wall runs"
+                f" {min(wall[name]) / mw[name]:.2f}-{max(wall[name]) / mw[name]:.2f}× the median)",
+                base,
+                f"{by_cpu:.2f}× the tuples' throughput by CPU time,"
+                f" {mw['tuples'] / mw[name]:.2f}× by wall clock",
+                "≥ 0.9× executemany of tuples (CPU time)",
+                by_cpu >= 0.9,
+            )
+        )
+    return rows

@@ -762,7 +762,7 @@ class Database:
         table: str,
         records: Iterable[Mapping[str, Any]] | pd.DataFrame,
         *,
-        chunk_size: int = 500,
+        chunk_size: int | None = None,
         create: bool = True,
         progress: bool | None = None,
     ) -> int:
@@ -786,9 +786,11 @@ class Database:
         is left out, an unnamed index of other values is written as
         ``index`` (see codemode_kernel/db/_frames.py).
 
-        Streams in chunks of ``chunk_size`` records with ``executemany`` (a
-        DataFrame's values are converted column by column): an iterator of
-        10 million dicts runs in constant memory. ``progress=None`` shows a
+        Streams in chunks of ``chunk_size`` records with ``executemany``
+        (default: 500 records of an iterable; 10,000 rows of a DataFrame,
+        whose values are converted column by column, so that larger slices
+        pay less per slice): an iterator of 10 million dicts runs in
+        constant memory. ``progress=None`` shows a
         tqdm bar when more than 50,000 records are known to come, or after
         2 s otherwise; ``True``/``False`` force it. ``query_timeout`` applies
         to each chunk, so a long stream is not cut off at 30 s.
@@ -799,7 +801,9 @@ class Database:
         from ._batch import BatchWriter
 
         guard.check_identifier(table, "table name")
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
+        if chunk_size is not None and (
+            isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0
+        ):
             raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
         writer = BatchWriter(
             self, table, records, chunk_size=chunk_size, create=create, progress=progress

@@ -33,6 +33,11 @@ if TYPE_CHECKING:
 
 __all__ = ["BatchWriter"]
 
+RECORDS_CHUNK = 500  # default records per executemany from an iterable
+#: Default rows per executemany from a DataFrame: its values convert per
+#: column and slice, and 10,000-row slices measured 2-3% faster in CPU
+#: time than 500-row ones (benchmarks/bench_insert.py run_frame).
+FRAME_CHUNK = 10_000
 PROGRESS_KNOWN_MIN = 50_000  # records, when the length is known
 PROGRESS_AFTER_S = 2.0  # seconds, when it is not
 
@@ -63,12 +68,14 @@ class BatchWriter:
         table: str,
         records: Any,
         *,
-        chunk_size: int,
+        chunk_size: int | None,
         create: bool,
         progress: bool | None,
     ) -> None:
         self.db = db
         self.table = table
+        if chunk_size is None:
+            chunk_size = FRAME_CHUNK if is_dataframe(records) else RECORDS_CHUNK
         self.chunk_size = chunk_size
         self.create = create
         self.progress = progress
