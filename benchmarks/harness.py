@@ -26,7 +26,7 @@ class Config:
     insert_repeats: int = 5  # the slow baselines run 2 of them
     rss_rows: int = 10_000_000
     frame_rows: int = 2_000_000  # issue 15: the DataFrame path
-    frame_repeats: int = 3
+    frame_repeats: int = 5
     kernel_starts: int = 5
     round_trips: int = 400
     sql_round_trips: int = 50

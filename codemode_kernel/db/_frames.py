@@ -128,7 +128,7 @@ class Chunk:
         return len(self.columns[0]) if self.columns else 0
 
     def __iter__(self):
-        return zip(*self.columns, strict=True)
+        return zip(*self.columns, strict=False)  # equal lengths: sliced alike
 
 
 def _values(arr: Any, name: str, table: str) -> list:
