@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._display import with_nulls
 from ._guard import check_identifier, classify
@@ -20,16 +20,26 @@ from ._names import fold
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .db import Database
 
-__all__ = ["Explorer", "Pager", "browse", "explore"]
+__all__ = ["Explorer", "Pager", "Source", "browse", "explore"]
 
 PAGE_SIZES = (10, 25, 50, 100, 250, 500)
 SAMPLE_ROWS = 10
 _ALIAS = "_codemode_browse"
 
 
-def _source(db: Database, table_or_sql: str) -> tuple[Any, str]:
+class Source(Protocol):
+    """What the widgets use of ``helpers.db`` (a :class:`~codemode_kernel.db.Database`)."""
+
+    settings: Any
+    connection: Any
+
+    def query(self, sql: str, params: Any = None, *, limit: int | None = None) -> Any: ...
+    def tables(self) -> list[str]: ...
+    def schema(self, table: str | None = None) -> Any: ...
+
+
+def _source(db: Source, table_or_sql: str) -> tuple[Any, str]:
     """(sqlglot FROM source, label) for a table name or a single SELECT."""
     from sqlglot import exp, parse_one
 
@@ -65,7 +75,7 @@ class Pager:
 
     def __init__(
         self,
-        db: Database,
+        db: Source,
         table_or_sql: str,
         page_size: int = 50,
         params: Mapping | None = None,
@@ -223,7 +233,7 @@ def _styled(table_html: str) -> str:
 
 
 def browse(
-    db: Database, table_or_sql: str, page_size: int = 50, *, params: Mapping | None = None
+    db: Source, table_or_sql: str, page_size: int = 50, *, params: Mapping | None = None
 ) -> Pager:
     """A pager over a table or a SELECT (``params`` bind its placeholders)."""
     return Pager(db, table_or_sql, page_size=page_size, params=params)
@@ -232,11 +242,13 @@ def browse(
 class Explorer:
     """Schema explorer: tables with row counts; columns, indexes and first rows of one."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Source) -> None:
         import ipywidgets as w
 
         self.db = db
-        self.counts = db._row_counts(db.tables())
+        from .db._introspect import row_counts
+
+        self.counts = row_counts(db.connection, db.tables())
         options = [(f"{t} ({n:,} rows)", t) for t, n in self.counts.items()]
         self.table_picker = w.Select(
             options=options, rows=min(12, max(3, len(options))), description="tables"
@@ -309,6 +321,6 @@ class Explorer:
         return bundle
 
 
-def explore(db: Database) -> Explorer:
+def explore(db: Source) -> Explorer:
     """A schema explorer over the session database."""
     return Explorer(db)

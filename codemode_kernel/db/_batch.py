@@ -27,9 +27,11 @@ from .._records import (
 )
 from ..errors import DuplicateColumnError, UnsupportedValueError
 from ._frames import FrameSource, is_dataframe
+from ._introspect import table_columns
 
 if TYPE_CHECKING:
-    from . import Database
+    from .._guard import ParserGuard
+    from ._connection import Connection
 
 __all__ = ["BatchWriter"]
 
@@ -64,7 +66,9 @@ class BatchWriter:
 
     def __init__(
         self,
-        db: Database,
+        connection: Connection,
+        guard: ParserGuard,
+        query_timeout: Callable[[], float],
         table: str,
         records: Any,
         *,
@@ -72,7 +76,9 @@ class BatchWriter:
         create: bool,
         progress: bool | None,
     ) -> None:
-        self.db = db
+        self.connection = connection
+        self.guard = guard
+        self.query_timeout = query_timeout
         self.table = table
         if chunk_size is None:
             chunk_size = FRAME_CHUNK if is_dataframe(records) else RECORDS_CHUNK
@@ -101,9 +107,9 @@ class BatchWriter:
 
     # -- the work -----------------------------------------------------------
 
-    def run(self) -> tuple[int, int]:
-        db = self.db
-        existing = [r[1] for r in db._table_columns(self.table)]
+    def run(self) -> int:
+        """Insert every record; the count. Called inside the caller's transaction."""
+        existing = [r[1] for r in table_columns(self.connection, self.table)]
         # SQLite matches names ignoring ASCII case: a key "id" writes column "ID".
         columns = {fold(c): c for c in existing}
         spelled: dict[str, str] = {}  # fold(key) -> the key as this call spells it
@@ -163,20 +169,28 @@ class BatchWriter:
         finally:
             if bar is not None:
                 bar.close()
-        return count, count
+        return count
 
     def _write(self, insert: str, rows: list[tuple], keys: list[str]) -> int:
         """executemany one chunk; errors name the column by the caller's ``keys``."""
         if not self.rows_are_tuples:  # a DataFrame's chunks come converted
             rows = self._convert(rows, keys)
+        # batch_insert streams for as long as its records last: query_timeout
+        # bounds each chunk's SQL, not the whole call (nor the caller's generator).
+        self.connection.restart_deadline(self.query_timeout())
         try:
-            self.db._execute_many(insert, rows)
+            self.connection.executemany(insert, rows)
         except OverflowError:
             found = find_unbindable(rows, keys)
             if found is None:
                 raise
             raise out_of_range(*found, f"batch_insert into {self.table!r}, ") from None
         return len(rows)
+
+    def _run_built(self, sql: str) -> None:
+        """Run a statement the kernel built for the user, under the user policy."""
+        self.guard.check_built(sql)
+        self.connection.execute(sql).close()
 
     def _fresh_keys(self, chunk: list, used: set[str]) -> list[str]:
         fresh: dict[str, None] = {}
@@ -203,12 +217,12 @@ class BatchWriter:
 
     def _create(self, chunk: list, new: list[str]) -> None:
         decls = self._types(chunk, new)
-        self.db._execute_built(create_table_sql(self.table, decls, if_not_exists=False))
+        self._run_built(create_table_sql(self.table, decls, if_not_exists=False))
         self.statements += 1
 
     def _add_columns(self, chunk: list, new: list[str]) -> None:
         for c, decl in self._types(chunk, new).items():
-            self.db._execute_built(add_column_sql(self.table, c, decl))
+            self._run_built(add_column_sql(self.table, c, decl))
             self.statements += 1
             self.added.append(c)
 

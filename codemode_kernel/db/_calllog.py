@@ -1,6 +1,6 @@
 """Every public ``helpers.db`` call is logged and counted, whatever makes it fail.
 
-``Database._call`` logs the calls whose statements ran; :func:`logged` wraps
+``Calls.call`` logs the calls whose statements ran; :func:`logged` wraps
 the public methods so that a failure *before* (a bad ``limit``, a missing
 parameter, a bad table name) or *after* it (building the result) is logged
 and counted too, once. The helpers here never raise: they run in
@@ -68,7 +68,7 @@ def logged(kind: str) -> Callable[[Callable], Callable]:
                 return method(self, *args, **kwargs)
             except BaseException as exc:
                 if not getattr(exc, _MARK, False):
-                    self._record(kind, _label(kind, args, kwargs), 0, 0.0, exc)
+                    self._calls.record(kind, _label(kind, args, kwargs), 0, 0.0, exc)
                 raise
 
         return call
