@@ -169,7 +169,7 @@ def _values(arr: Any, name: str, table: str) -> list:
 
 
 def _objects(values: list, name: str, table: str) -> list:
-    if set(map(type, values)) <= SIMPLE_TYPES:
+    if SIMPLE_TYPES.issuperset(map(type, values)):
         return values
     try:
         return [convert(v) for v in values]
