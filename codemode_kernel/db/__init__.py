@@ -40,6 +40,11 @@ if TYPE_CHECKING:
 __all__ = ["LIMITS", "Database", "ExecResult", "NewColumnsWarning"]
 
 
+def _logged(kind: str):
+    """Log and count every failure of the decorated call (see db._calllog)."""
+    return logged(kind, lambda db: db._calls)
+
+
 class NewColumnsWarning(UserWarning):
     """batch_insert added columns to an existing table."""
 
@@ -152,7 +157,7 @@ class Database:
 
     # -- query / exec ------------------------------------------------------
 
-    @logged("query")
+    @_logged("query")
     def query(
         self, sql: str, params: Sequence | Mapping | None = None, *, limit: int | None = None
     ) -> pd.DataFrame:
@@ -215,7 +220,7 @@ class Database:
         self._metrics.add("rows_read", len(rows))
         return result_frame(rows, columns, sql, truncated, limit, ms)
 
-    @logged("exec")
+    @_logged("exec")
     def exec(self, sql: str, params: Sequence | Mapping | None = None) -> ExecResult:
         """Run one allowed statement, or a script of several (then no params).
 
@@ -252,7 +257,7 @@ class Database:
         self._metrics.add("rows_written", affected)
         return ExecResult(affected, last_id, len(stmts), ms)
 
-    @logged("script")
+    @_logged("script")
     def run_script(
         self, sql: str, params: Mapping | None = None, *, limit: int | None = None
     ) -> list[pd.DataFrame | ExecResult]:
@@ -302,7 +307,7 @@ class Database:
 
     # -- batch_insert ------------------------------------------------------
 
-    @logged("batch_insert")
+    @_logged("batch_insert")
     def batch_insert(
         self,
         table: str,
@@ -316,30 +321,18 @@ class Database:
 
         Creates the table from the records when missing (types inferred from
         the values), and adds columns for keys that appear later (with a
-        :class:`NewColumnsWarning`); it never drops a column. Keys match the
-        table's columns as SQLite matches names, ignoring ASCII case (``id``
-        writes column ``ID``); two spellings of one name in one call raise
-        :class:`~codemode_kernel.errors.DuplicateColumnError`. Values are
-        converted as docs/conversions.md lists (datetimes as SQLite's
-        ``YYYY-MM-DD HH:MM:SS[.ffffff]`` text, dict/list as JSON, ...); one
-        that cannot be stored raises
-        :class:`~codemode_kernel.errors.UnsupportedValueError` naming the
-        column, and nothing is inserted.
-
-        A DataFrame's named index, or every level of a MultiIndex, becomes
-        columns before the others, as ``to_sql(index=True)`` writes them; an
-        unnamed integer index (a RangeIndex, or one left by filtering rows)
-        is left out, an unnamed index of other values is written as
-        ``index`` (see codemode_kernel/db/_frames.py).
-
-        Streams in chunks of ``chunk_size`` records with ``executemany``
-        (default: 500 records of an iterable; 10,000 rows of a DataFrame,
-        whose values are converted column by column, so that larger slices
-        pay less per slice): an iterator of 10 million dicts runs in
-        constant memory. ``progress=None`` shows a
-        tqdm bar when more than 50,000 records are known to come, or after
-        2 s otherwise; ``True``/``False`` force it. ``query_timeout`` applies
-        to each chunk, so a long stream is not cut off at 30 s.
+        :class:`NewColumnsWarning`); it never drops a column. Keys match
+        columns ignoring ASCII case, as SQLite does. Values convert as
+        docs/conversions.md lists; one that cannot be stored raises
+        ``UnsupportedValueError`` naming its column, and nothing is inserted.
+        A DataFrame's named index, or each MultiIndex level, becomes columns
+        as in ``to_sql(index=True)``; an unnamed integer index (RangeIndex) is
+        left out. Streams in chunks of ``chunk_size`` records (default 500;
+        10,000 rows of a DataFrame) with ``executemany``: an iterator of 10
+        million dicts runs in constant memory. ``progress=None`` shows a tqdm
+        bar when more than 50,000 records are known to come, or after 2 s
+        otherwise; ``True``/``False`` force it. ``query_timeout`` applies to
+        each chunk, so a long stream is not cut off at 30 s.
 
         >>> helpers.db.batch_insert("events", ({"id": i, "v": i * 0.5} for i in range(10**4)))
         10000
@@ -380,7 +373,7 @@ class Database:
 
     # -- schema ------------------------------------------------------------
 
-    @logged("create_table")
+    @_logged("create_table")
     def create_table(
         self, name: str, schema: str | Mapping[str, str], *, if_not_exists: bool = True
     ) -> ExecResult:
@@ -420,15 +413,12 @@ class Database:
 
     # -- state -------------------------------------------------------------
 
-    @logged("save_state")
+    @_logged("save_state")
     def save_state(self, key: str, value: Any) -> None:
         """Store a JSON value under ``key``; it survives kernel restarts.
 
-        Dates, times and datetimes inside are stored as SQLite's text
-        (``YYYY-MM-DD HH:MM:SS[.ffffff]``, see docs/conversions.md), and
-        ``get_state`` returns that text; Decimal, UUID, numpy scalars and
-        timedelta are stored as float/str/number as in batch_insert.
-        Raises :class:`StateError` for anything else.
+        Datetimes inside are stored as SQLite's text (docs/conversions.md),
+        which ``get_state`` returns; StateError for what JSON cannot hold.
         """
         state.check_key(key)
         text = state.encode(key, value)
@@ -446,7 +436,7 @@ class Database:
         self.session.touch()
         return value if found else default
 
-    @logged("delete_state")
+    @_logged("delete_state")
     def delete_state(self, key: str) -> bool:
         """Remove ``key``; True if it existed."""
         state.check_key(key)

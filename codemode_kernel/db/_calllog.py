@@ -58,8 +58,11 @@ def _label(kind: str, args: tuple, kwargs: dict) -> object:
     return f"{kind} {safe_repr(first)}"
 
 
-def logged(kind: str) -> Callable[[Callable], Callable]:
-    """Decorate a public Database method: log and count any failure not yet logged."""
+def logged(kind: str, calls: Callable[[Any], Any]) -> Callable[[Callable], Callable]:
+    """Decorate a public Database method: log and count any failure not yet logged.
+
+    ``calls(db)`` gives the database's :class:`~codemode_kernel.db._calls.Calls`.
+    """
 
     def wrap(method: Callable) -> Callable:
         @functools.wraps(method)
@@ -68,7 +71,7 @@ def logged(kind: str) -> Callable[[Callable], Callable]:
                 return method(self, *args, **kwargs)
             except BaseException as exc:
                 if not getattr(exc, _MARK, False):
-                    self._calls.record(kind, _label(kind, args, kwargs), 0, 0.0, exc)
+                    calls(self).record(kind, _label(kind, args, kwargs), 0, 0.0, exc)
                 raise
 
         return call
