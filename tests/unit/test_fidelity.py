@@ -380,6 +380,22 @@ def test_temporal_values(db, value, text):
 def test_save_state_uses_the_same_text(db):
     db.save_state("k", {"when": dt.datetime(2024, 1, 5, 7), "day": dt.date(2024, 1, 5)})
     assert db.get_state("k") == {"when": "2024-01-05 07:00:00", "day": "2024-01-05"}
+    u = uuid.UUID(int=7)
+    db.save_state("n", [decimal.Decimal("1.5"), u, np.int64(3), dt.timedelta(seconds=2)])
+    assert db.get_state("n") == [1.5, str(u), 3, 2.0]
+
+
+def test_json_values_convert_inside_and_refuse_what_json_cannot_hold(db):
+    db.batch_insert("j", [{"v": {"at": dt.datetime(2024, 1, 5, 7), "n": np.int64(2)}}])
+    assert db.query("SELECT v FROM j")["v"][0] == '{"at": "2024-01-05 07:00:00", "n": 2}'
+    for bad, message in (
+        ([math.nan], "holding NaN or infinity cannot be JSON"),
+        ({"s": {1, 2}}, "unsupported type set"),
+        ([b"x"], "bytes inside a dict/list cannot be JSON"),
+    ):
+        with pytest.raises(UnsupportedValueError, match=f"column 'v': .*{message}"):
+            db.batch_insert("j", [{"v": bad}])
+    assert db.query("SELECT count(*) AS n FROM j")["n"][0] == 1
 
 
 # -- 5. the index ---------------------------------------------------------------------
