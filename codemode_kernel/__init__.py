@@ -2,19 +2,40 @@
 
 In a notebook on the ``codemode`` kernel, ``helpers.db`` is the session
 database and ``helpers.sql`` builds SQL. ``%load_ext codemode_kernel`` gives
-the same ``helpers`` (and ``%%sql``) in a stock IPython kernel.
+the same ``helpers`` (and ``%%sql``) in a stock IPython kernel. Programs use
+:class:`CodeModeSession`.
+
+This module is the public API; every name in ``__all__`` is kept stable
+(tests/unit/test_public_api.py lists them). Modules whose names start with
+``_`` are internal. The errors::
+
+    Exception
+    └── CodeModeError                 everything codemode refuses or stops
+        ├── SQLBlockedError           a statement outside the SQL policy
+        ├── SQLSyntaxError            SQL that does not parse
+        ├── QueryTimeoutError         a statement past query_timeout
+        ├── StateError                a state key or value that cannot be stored
+        ├── QuotaExceededError        the database at its size quota
+        ├── UnsupportedValueError     a value SQLite cannot store (also Type/ValueError)
+        ├── DuplicateColumnError      two spellings of one column name (also ValueError)
+        └── CellTimeoutError          a cell past its timeout (also a KeyboardInterrupt)
+
+SQLite's own errors (no such table, constraint failed) stay ``sqlite3`` errors.
 """
 
-from __future__ import annotations
-
+from ._client import CodeModeSession, Execution
+from ._settings import Settings
+from .db import Database, ExecResult
 from .errors import (
     CellTimeoutError,
     CodeModeError,
+    DuplicateColumnError,
     QueryTimeoutError,
     QuotaExceededError,
     SQLBlockedError,
     SQLSyntaxError,
     StateError,
+    UnsupportedValueError,
 )
 
 __version__ = "0.1.0"
@@ -22,11 +43,18 @@ __version__ = "0.1.0"
 __all__ = [
     "CellTimeoutError",
     "CodeModeError",
+    "CodeModeSession",
+    "Database",
+    "DuplicateColumnError",
+    "ExecResult",
+    "Execution",
     "QueryTimeoutError",
     "QuotaExceededError",
     "SQLBlockedError",
     "SQLSyntaxError",
+    "Settings",
     "StateError",
+    "UnsupportedValueError",
     "__version__",
     "load_ipython_extension",
 ]

@@ -147,7 +147,7 @@ def _sqlite_type(values: Any, dtype: Any) -> str:
 
     From the values, never from the dtype alone: an ``Int64`` column with a
     missing value is ``INTEGER|NULL``. (Columns mixing INTEGER and REAL come
-    from ``attrs``: a float64 dtype hides them; see db/_results.py.)
+    from ``attrs``: a float64 dtype hides them; see db/_result_frame.py.)
     """
     kind = dtype.kind
     import pandas as pd

@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._checks import positive_int
 from .._ddl import add_column_sql, create_table_sql, insert_sql
-from .._guard import check_identifier
+from .._identifiers import check_identifier
 from .._names import fold
 from .._records import (
     SIMPLE_TYPES,
@@ -33,7 +34,12 @@ if TYPE_CHECKING:
     from .._guard import ParserGuard
     from ._connection import Connection
 
-__all__ = ["BatchWriter"]
+__all__ = ["BatchWriter", "NewColumnsWarning"]
+
+
+class NewColumnsWarning(UserWarning):
+    """batch_insert added columns to an existing table."""
+
 
 RECORDS_CHUNK = 500  # default records per executemany from an iterable
 #: Default rows per executemany from a DataFrame: its values convert per
@@ -82,6 +88,7 @@ class BatchWriter:
         self.table = table
         if chunk_size is None:
             chunk_size = FRAME_CHUNK if is_dataframe(records) else RECORDS_CHUNK
+        positive_int(chunk_size, "chunk_size")
         self.chunk_size = chunk_size
         self.create = create
         self.progress = progress

@@ -16,7 +16,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["error_text", "logged", "mark_logged", "safe_repr"]
+__all__ = ["KINDS", "error_text", "log_failures", "logged", "mark_logged", "safe_repr"]
 
 _MARK = "_codemode_logged"
 
@@ -58,6 +58,18 @@ def _label(kind: str, args: tuple, kwargs: dict) -> object:
     return f"{kind} {safe_repr(first)}"
 
 
+#: The public calls whose failures are logged, and the kind each is logged as.
+KINDS = {
+    "query": "query",
+    "exec": "exec",
+    "run_script": "script",
+    "batch_insert": "batch_insert",
+    "create_table": "create_table",
+    "save_state": "save_state",
+    "delete_state": "delete_state",
+}
+
+
 def logged(kind: str, calls: Callable[[Any], Any]) -> Callable[[Callable], Callable]:
     """Decorate a public Database method: log and count any failure not yet logged.
 
@@ -77,3 +89,14 @@ def logged(kind: str, calls: Callable[[Any], Any]) -> Callable[[Callable], Calla
         return call
 
     return wrap
+
+
+def log_failures(cls: type, calls: Callable[[Any], Any]) -> None:
+    """Wrap the methods of :data:`KINDS` on ``cls`` with :func:`logged`, and
+    every alias of them (``batchInsert = batch_insert``)."""
+    for name, kind in KINDS.items():
+        method = vars(cls)[name]
+        wrapped = logged(kind, calls)(method)
+        for alias, value in list(vars(cls).items()):
+            if value is method:
+                setattr(cls, alias, wrapped)

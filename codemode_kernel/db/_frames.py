@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._guard import check_identifier
+from .._identifiers import check_identifier
 from .._names import check_unique
 from .._records import INT64, SIMPLE_TYPES, column_type, convert, merge_types, out_of_range
 from ..errors import UnsupportedValueError

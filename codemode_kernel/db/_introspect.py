@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from .._ddl import quote
+from .._identifiers import quote
 from .._names import canonical, fold
 
 if TYPE_CHECKING:

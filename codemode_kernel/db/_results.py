@@ -1,41 +1,34 @@
-"""Building what a call returns: the DataFrame (with ``attrs["codemode"]``) and ExecResult.
-
-The frame is what ``pandas.read_sql_query`` builds from the same rows (one
-object matrix, one dtype inference per column), with one difference: a
-column whose values are integers and NULLs becomes pandas' nullable
-``Int64`` instead of ``float64``, so ``9007199254740993`` stays that number
-and ``42`` does not turn into ``42.0``. SQLite never returns a Python bool
-(booleans are stored as 0/1), so there is no ``boolean`` column to make.
-
-A column mixing INTEGER and REAL values (a NUMERIC or untyped column, or an
-expression) becomes ``float64`` as in pandas, unless one of its integers is
-beyond 2**53, where a double would change it: then it stays ``object`` with
-the exact values. The storage classes of such mixed columns cannot be read
-back from a float64 dtype, so they are returned for ``attrs``; every other
-column's classes follow from its dtype and values (see _display._sqlite_type).
-"""
+"""Building what a call returns: the DataFrame (with ``attrs["codemode"]``) and ExecResult."""
 
 from __future__ import annotations
 
 import dataclasses
 import gc
-from typing import TYPE_CHECKING, Any
+import time
+from typing import TYPE_CHECKING
+
+from .._checks import positive_int
+from ._result_frame import frame_and_types
 
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Sequence
 
     import pandas as pd
 
-_EXACT = 2**53  # integers a double holds exactly: |n| <= 2**53
+    from .._statements import Statement
+    from ._connection import Connection
+    from ._metrics import Metrics
 
 __all__ = [
     "ExecResult",
     "check_limit",
     "fetch",
     "frame",
-    "frame_and_types",
     "gc_paused",
     "result_frame",
+    "run_each",
+    "truncation_warning",
 ]
 
 
@@ -64,11 +57,7 @@ def check_limit(limit: object, max_rows: int) -> int:
     """The row limit of one call: ``limit`` (an int in 1..max_rows) or ``max_rows``."""
     if limit is None:
         return max_rows
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise TypeError(f"limit must be an int, got {type(limit).__name__}")
-    if limit <= 0:
-        raise ValueError(f"limit must be a positive number of rows, got {limit}")
-    if limit > max_rows:
+    if positive_int(limit, "limit") > max_rows:
         raise ValueError(
             f"limit={limit:,} is above max_rows={max_rows:,}. Raise max_rows with"
             " CODEMODE_MAX_ROWS (or --CodeModeKernel.max_rows), or page through the"
@@ -119,10 +108,14 @@ def result_frame(
     truncated: bool,
     row_limit: int,
     elapsed_ms: float,
+    metrics: Metrics,
 ) -> pd.DataFrame:
     """A query result: the frame and its ``attrs["codemode"]`` (sql, row_count,
-    truncated, row_limit, elapsed_ms)."""
+    truncated, row_limit, elapsed_ms); counted in ``metrics`` (queries, rows read)."""
     import pandas as pd
+
+    metrics.add("queries", 1)
+    metrics.add("rows_read", len(rows))
 
     df, mixed = frame_and_types(rows, columns) if rows else (pd.DataFrame(columns=columns), {})
     df.attrs["codemode"] = {
@@ -138,69 +131,33 @@ def result_frame(
 
 
 def frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
-    """The result DataFrame of the fetched row tuples (see :func:`frame_and_types`)."""
+    """The result DataFrame of the fetched row tuples: ``read_sql_query``'s
+    frame, with integers and NULLs as exact ``Int64`` (see db/_result_frame.py)."""
     return frame_and_types(rows, columns)[0]
 
 
-def frame_and_types(rows: list[tuple], columns: list[str]) -> tuple[pd.DataFrame, dict[int, str]]:
-    """(the DataFrame, {column position: storage classes} of mixed numeric columns).
+def run_each(connection: Connection, stmts: Sequence[Statement], params: list, row_limit: int):
+    """Run statements in order (inside the caller's transaction).
 
-    Built in one step from the fetched tuples (the read_sql_query path, about
-    15% faster than ``DataFrame.from_records``). Pandas internals: falls back
-    to ``from_records`` plus the same integer fix if they move.
+    One tuple per statement: (statement, (rows, columns, truncated) or None
+    if it returns no rows, rows changed, last rowid, elapsed ms).
     """
-    import numpy as np
-    import pandas as pd
-
-    try:
-        from pandas._libs import lib
-        from pandas.core.internals.construction import convert_object_array
-
-        objects = list(lib.to_object_array_tuples(rows).T)
-        arrays = convert_object_array(objects, dtype=None)
-        df = None
-    except (ImportError, AttributeError, TypeError):
-        lib = None
-        df = pd.DataFrame.from_records(rows, columns=columns)
-        objects = [np.array(col, dtype=object) for col in zip(*rows, strict=True)]
-        arrays = [df.iloc[:, i].array for i in range(df.shape[1])]
-    mixed: dict[int, str] = {}
-    for i, arr in enumerate(arrays):
-        if arr.dtype.kind == "f":
-            fixed, classes = _exact_numbers(objects[i], lib)
-            if fixed is not None:
-                arrays[i] = fixed
-                if df is not None:
-                    df.isetitem(i, fixed)
-            if classes:
-                mixed[i] = classes
-    if df is None:
-        df = pd.DataFrame._from_arrays(
-            arrays, columns=columns, index=range(len(rows)), verify_integrity=False
-        )
-    return df, mixed
+    out = []
+    for stmt, bound in zip(stmts, params, strict=True):
+        t0 = time.perf_counter()
+        before = connection.get().total_changes
+        cur = connection.execute(stmt.text, bound)
+        last = cur.lastrowid
+        rows = fetch(cur, row_limit) if cur.description else None
+        n = connection.get().total_changes - before  # counted once reset (see query)
+        out.append((stmt, rows, n, last, round((time.perf_counter() - t0) * 1000, 3)))
+    return out
 
 
-def _exact_numbers(values: Any, lib: Any) -> tuple[Any, str]:
-    """For a column pandas made float64: (a replacement array or None, classes).
-
-    Only columns that had integers pay for the checks: ``is_float_array``
-    is a C loop that ends at the first non-float.
-    """
-    import numpy as np
-    import pandas as pd
-
-    if lib is not None and lib.is_float_array(values, skipna=True):
-        return None, ""  # REAL and NULL only: float64 is exact
-    kinds = set(map(type, values))
-    if float not in kinds:  # integers and NULLs
-        return pd.array(values, dtype="Int64"), ""
-    if int not in kinds:
-        return None, ""
-    ints = [v for v in values if type(v) is int]
-    classes = "INTEGER|REAL|NULL" if type(None) in kinds else "INTEGER|REAL"
-    if max(ints) > _EXACT or min(ints) < -_EXACT:
-        out = np.empty(len(values), dtype=object)
-        out[:] = values
-        return out, classes
-    return None, classes
+def truncation_warning(row_limit: int) -> str:
+    """What a query cut at ``max_rows`` warns."""
+    return (
+        f"query returned more than {row_limit:,} rows; only the first {row_limit:,} are"
+        " in the DataFrame (truncated). Add WHERE/LIMIT, use helpers.db.browse(), or"
+        " raise max_rows (CODEMODE_MAX_ROWS)"
+    )
