@@ -196,13 +196,15 @@ class Database:
                 self.connection.lock,
                 self._calls.call("query", sql, txn=write, write=write) as call,
             ):
-                before = self.conn.total_changes
-                cur = self.connection.execute(stmt.text, bound)
-                rows, columns, truncated = fetch(cur, row_limit)
+                conn = self.connection.get()
+                before = conn.total_changes
+                rows, columns, truncated = fetch(
+                    self.connection.execute(stmt.text, bound), row_limit
+                )
                 call.rows = len(rows)
                 # RETURNING applies every change at its first step; SQLite
                 # counts them once the statement is reset, even if rows were cut.
-                call.written = self.conn.total_changes - before
+                call.written = conn.total_changes - before
                 call.statements = 1
             elapsed = (time.perf_counter() - start) * 1000
             df = result_frame(rows, columns, sql, truncated, row_limit, elapsed, self._metrics)
@@ -299,17 +301,14 @@ class Database:
     ) -> int:
         """Insert records (dicts, or a DataFrame) in one transaction; return the count.
 
-        Creates the table from the records when missing (types inferred from
-        the values) and adds columns for keys that appear later (with a
-        :class:`NewColumnsWarning`); it never drops a column. Keys match columns
-        ignoring ASCII case; values convert as docs/conversions.md says (one
-        that cannot be stored raises UnsupportedValueError, nothing inserted);
-        a DataFrame's named index becomes columns, an unnamed integer one is
-        left out. Streams chunks (``chunk_size``: 500 records, 10,000 DataFrame
-        rows) with ``executemany``: 10 million dicts take constant memory.
-        ``progress=None`` shows a tqdm bar when more than 50,000 records are
-        known to come, or after 2 s; ``True``/``False`` force it.
-        ``query_timeout`` applies to each chunk.
+        Creates the table when missing (types from the values), adds columns
+        for later keys (:class:`NewColumnsWarning`), never drops one. Keys match
+        columns ignoring ASCII case; values convert as docs/conversions.md says
+        (UnsupportedValueError, nothing inserted, if one cannot be stored); a
+        DataFrame's named index becomes columns, an unnamed integer one is left
+        out. Streams chunks (``chunk_size``: 500 records, 10,000 DataFrame rows)
+        with ``executemany`` in constant memory. ``progress=None``: a tqdm bar
+        past 50,000 known records or 2 s. ``query_timeout`` bounds each chunk.
 
         >>> helpers.db.batch_insert("events", ({"id": i, "v": i * 0.5} for i in range(10**4)))
         10000
