@@ -22,7 +22,7 @@ from . import (
 )
 from .harness import Config, Row
 
-GROUPS = ("query", "guard", "insert", "kernel", "timeouts", "sweep", "mcp", "transfer")
+GROUPS = ("query", "guard", "insert", "frame", "kernel", "timeouts", "sweep", "mcp", "transfer")
 
 
 def _kernel_group(cfg: Config) -> list[Row]:
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         "query": bench_query.run,
         "guard": bench_guard.run,
         "insert": bench_insert.run,
+        "frame": bench_insert.run_frame,
         "kernel": _kernel_group,  # kernel rows + both timeouts
         "sweep": lambda c: [bench_sweep.run(c)],
         "mcp": bench_mcp.run,

@@ -18,7 +18,7 @@ from pathlib import Path
 from .data import COLUMNS, fresh_db, raw_connect, record
 from .harness import Config, Row, fmt_time
 
-__all__ = ["run"]
+__all__ = ["run", "run_frame"]
 
 SLOW = ("to_sql", "sqlite_utils", "sqlite_utils_shipped")
 CREATE = "CREATE TABLE t (id INTEGER, name TEXT, x REAL, k INTEGER, flag INTEGER)"
@@ -148,3 +148,99 @@ def run(cfg: Config) -> list[Row]:
             growth <= 100,
         ),
     ]
+
+
+# -- the DataFrame path (issue 15) ----------------------------------------------
+
+
+def _clocks() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(start: tuple[float, float]) -> tuple[float, float]:
+    wall, cpu = _clocks()
+    return wall - start[0], cpu - start[1]
+
+
+def _frame_ours(what) -> tuple[float, float]:
+    with fresh_db(query_timeout=3600.0) as db, contextlib.redirect_stderr(io.StringIO()):
+        start = _clocks()
+        db.batch_insert("t", what)
+        return _since(start)
+
+
+def _frame_raw(tuples) -> tuple[float, float]:
+    """Plain executemany of ready-made tuples (the floor any writer pays), or of
+    ``df.itertuples(index=False, name=None)`` (the plain way from a DataFrame)."""
+    with tempfile.TemporaryDirectory(prefix="cmbench-") as tmp:
+        conn = raw_connect(Path(tmp) / "raw.db")
+        try:
+            start = _clocks()
+            conn.execute(CREATE)
+            conn.execute("BEGIN")
+            rows = tuples() if callable(tuples) else tuples
+            conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)", rows)
+            conn.execute("COMMIT")
+            return _since(start)
+        finally:
+            conn.close()
+
+
+def run_frame(cfg: Config) -> list[Row]:
+    """batch_insert of a DataFrame and of a list of dicts against executemany of
+    the same rows as ready-made tuples (built before the clock starts).
+
+    Both wall-clock and CPU time (``time.process_time``) are taken: on this
+    shared 2-core machine, other processes stretch wall times by up to 1.7×
+    within one run, while the CPU time of the same work moves a few percent.
+    The target is judged on CPU time; the write-out to the file is the same
+    work on both sides.
+    """
+    import pandas as pd
+
+    n = cfg.frame_rows
+    dicts = [record(i) for i in range(n)]
+    frame = pd.DataFrame(dicts)
+    tuples = list(map(operator.itemgetter(*COLUMNS), dicts))
+    fns = {
+        "frame": lambda: _frame_ours(frame),
+        "dicts": lambda: _frame_ours(dicts),
+        "tuples": lambda: _frame_raw(tuples),
+        "itertuples": lambda: _frame_raw(lambda: frame.itertuples(index=False, name=None)),
+    }
+    _frame_ours(frame.head(1000)), _frame_ours(dicts[:1000]), _frame_raw(tuples[:1000])
+    wall: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(cfg.frame_repeats):
+        for name, fn in fns.items():  # interleaved: load falls on all alike
+            gc.collect()
+            w, c = fn()
+            wall[name].append(w)
+            cpu[name].append(c)
+    mw = {k: statistics.median(v) for k, v in wall.items()}
+    mc = {k: statistics.median(v) for k, v in cpu.items()}
+    base = (
+        f"executemany of {n:,} ready-made tuples {fmt_time(mw['tuples'])}"
+        f" (CPU {fmt_time(mc['tuples'])}); of df.itertuples() {fmt_time(mw['itertuples'])}"
+        f" (CPU {fmt_time(mc['itertuples'])})"
+    )
+    rows = []
+    for name, label in (
+        ("frame", f"batch_insert of a {n:,}-row DataFrame, 5 columns"),
+        ("dicts", f"batch_insert of the same {n:,} rows as dicts"),
+    ):
+        by_cpu = mc["tuples"] / mc[name]
+        rows.append(
+            Row(
+                label,
+                f"{fmt_time(mw[name])} (CPU {fmt_time(mc[name])}; wall runs"
+                f" {min(wall[name]) / mw[name]:.2f}-{max(wall[name]) / mw[name]:.2f}× the median)",
+                base,
+                f"{by_cpu:.2f}× the ready-made tuples' throughput by CPU time"
+                f" ({mw['tuples'] / mw[name]:.2f}× by wall clock);"
+                f" {mc['itertuples'] / mc[name]:.2f}× executemany over df.itertuples()",
+                "≥ 0.9× executemany of tuples (CPU time)",
+                by_cpu >= 0.9,
+            )
+        )
+    return rows

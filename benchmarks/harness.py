@@ -25,6 +25,8 @@ class Config:
     insert_rows: int = 1_000_000
     insert_repeats: int = 5  # the slow baselines run 2 of them
     rss_rows: int = 10_000_000
+    frame_rows: int = 2_000_000  # issue 15: the DataFrame path
+    frame_repeats: int = 5
     kernel_starts: int = 5
     round_trips: int = 400
     sql_round_trips: int = 50
@@ -50,6 +52,8 @@ class Config:
             insert_rows=2_000,
             insert_repeats=1,
             rss_rows=20_000,
+            frame_rows=2_000,
+            frame_repeats=1,
             kernel_starts=1,
             round_trips=5,
             sql_round_trips=3,

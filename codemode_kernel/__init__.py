@@ -21,6 +21,8 @@ This module is the public API; every name in ``__all__`` is kept stable
         ├── ResultTooLargeError       one result row above max_result_mb
         ├── CeilingError              a limit raised above its ceiling (also a ValueError)
         ├── RestoreError              a file helpers.db.restore() refuses (nothing changed)
+        ├── UnsupportedValueError     a value SQLite cannot store (also Type/ValueError)
+        ├── DuplicateColumnError      two spellings of one column name (also ValueError)
         └── CellTimeoutError          a cell past its timeout (also a KeyboardInterrupt)
 
 SQLite's own errors (no such table, constraint failed) stay ``sqlite3`` errors.
@@ -33,6 +35,7 @@ from .errors import (
     CeilingError,
     CellTimeoutError,
     CodeModeError,
+    DuplicateColumnError,
     LimitExceededError,
     QueryTimeoutError,
     QuotaExceededError,
@@ -42,6 +45,7 @@ from .errors import (
     SQLParameterError,
     SQLSyntaxError,
     StateError,
+    UnsupportedValueError,
 )
 
 __version__ = "0.1.0"
@@ -52,6 +56,7 @@ __all__ = [
     "CodeModeError",
     "CodeModeSession",
     "Database",
+    "DuplicateColumnError",
     "ExecResult",
     "Execution",
     "LimitExceededError",
@@ -64,6 +69,7 @@ __all__ = [
     "SQLSyntaxError",
     "Settings",
     "StateError",
+    "UnsupportedValueError",
     "__version__",
     "load_ipython_extension",
 ]

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from ._guard import classify
 from ._identifiers import check_identifier, quote
+from ._names import check_unique
 
 __all__ = ["add_column_sql", "create_table_sql", "insert_sql"]
 
@@ -43,6 +44,7 @@ def create_table_sql(
     if isinstance(schema, Mapping):
         if not schema:
             raise ValueError("schema must define at least one column")
+        check_unique(schema, "create_table()'s schema")
         body = ", ".join(_column_def(col, decl) for col, decl in schema.items())
     elif isinstance(schema, str):
         if not schema.strip():

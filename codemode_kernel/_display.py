@@ -28,10 +28,13 @@ __all__ = [
     "PAYLOAD_MAX_VALUE_CHARS",
     "QueryJSONFormatter",
     "footer",
+    "html_table",
     "json_value",
     "payload",
     "query_meta",
     "register",
+    "text_table",
+    "with_nulls",
 ]
 
 MIME = "application/vnd.codemode.query+json"
@@ -90,17 +93,23 @@ def _cut(text: str) -> str:
 
 
 def json_value(value: Any) -> Any:
-    """One cell as a JSON value: NaN/NaT/NA → null, datetimes ISO, bytes base64."""
+    """One cell as a JSON value: NULL (NaN/NA/None) → null, ints exact (also
+    beyond 2**53: JSON numbers are text), ±inf → "Infinity"/"-Infinity",
+    bytes base64, datetimes in SQLite's text format."""
     if value is None or isinstance(value, bool | int | str):
         return _cut(value) if isinstance(value, str) else value
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        if math.isfinite(value):
+            return value
+        # SQLite keeps ±inf (NaN is always NULL): JSON has no number for it,
+        # so carry what JavaScript's Number() parses back.
+        return None if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if type(value).__name__ in ("NaTType", "NAType"):
         return None
     if isinstance(value, bytes | bytearray | memoryview):
         return _cut(base64.b64encode(bytes(value)).decode("ascii"))
     if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
     if isinstance(value, decimal.Decimal):
         return json_value(float(value))
     item = getattr(value, "item", None)  # numpy / pandas scalars
@@ -114,6 +123,7 @@ def json_value(value: Any) -> Any:
     return _cut(str(value))
 
 
+_NA = ("NaTType", "NAType")
 _KIND_TYPES = {"i": "INTEGER", "u": "INTEGER", "b": "INTEGER", "f": "REAL", "M": "TEXT"}
 
 
@@ -134,23 +144,27 @@ def _column_values(df: Any, i: int) -> Any:
 
 
 def _sqlite_type(values: Any, dtype: Any) -> str:
-    """The SQLite storage class(es) of a column's values: INTEGER, TEXT|NULL, ..."""
+    """The SQLite storage class(es) of a column's values: INTEGER, TEXT|NULL, ...
+
+    From the values, never from the dtype alone: an ``Int64`` column with a
+    missing value is ``INTEGER|NULL``. (Columns mixing INTEGER and REAL come
+    from ``attrs``: a float64 dtype hides them; see db/_result_frame.py.)
+    """
     kind = dtype.kind
-    if kind in _KIND_TYPES and kind != "f":
-        return _KIND_TYPES[kind]
     import pandas as pd
 
-    if kind == "f" or isinstance(dtype, pd.StringDtype):
-        # Floats or NaN, strings or NA: two classes at most, found without
+    if kind in "iubf" or isinstance(dtype, pd.StringDtype):
+        # Numbers or NA, strings or NA: two classes at most, found without
         # a Python loop over (up to max_rows) values.
         na = pd.isna(values)
-        found = [] if na.all() else ["REAL" if kind == "f" else "TEXT"]
+        name = "TEXT" if isinstance(dtype, pd.StringDtype) else _KIND_TYPES[kind]
+        found = [] if na.all() else [name]
         if na.any():
             found.append("NULL")
         return "|".join(found) or "NULL"
     seen: set[str] = set()
     for v in values:
-        if v is None or (isinstance(v, float) and math.isnan(v)):
+        if v is None or (isinstance(v, float) and math.isnan(v)) or type(v).__name__ in _NA:
             seen.add("NULL")
         elif isinstance(v, bool | int):
             seen.add("INTEGER")
@@ -189,11 +203,12 @@ def payload(df: Any) -> dict | None:
         return None
     names = [str(c) for c in df.columns]
     keys = _keys(names)
+    hidden = meta.get("sqlite_types") or {}
     columns = [
         {
             "name": name,
             "key": key,
-            "sqlite_type": _sqlite_type(_column_values(df, i), dt_),
+            "sqlite_type": hidden.get(i) or _sqlite_type(_column_values(df, i), dt_),
             "dtype": str(dt_),
         }
         for i, (name, key, dt_) in enumerate(zip(names, keys, df.dtypes, strict=True))
@@ -223,6 +238,87 @@ def payload(df: Any) -> dict | None:
     }
 
 
+# -- NULL in the table ------------------------------------------------------
+
+
+class _Null:
+    """Shown where a query result has NULL (pandas would show NaN, None or <NA>)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NULL"
+
+    __str__ = __repr__
+
+
+NULL = _Null()
+
+
+def with_nulls(df: Any) -> Any:
+    """A shallow copy of ``df`` whose missing values display as ``NULL``.
+
+    For display only: the user's frame keeps pandas' missing values. In a
+    query result every missing value is a NULL (SQLite stores NaN as NULL, so
+    no real NaN comes back). Float columns keep their number formatting and
+    get ``na_rep="NULL"`` from the caller; other columns with missing values
+    become object columns holding :data:`NULL`.
+    """
+    import numpy as np
+    import pandas as pd
+
+    shown = None
+    for i, dtype in enumerate(df.dtypes):
+        if dtype.kind == "f":
+            continue
+        values = _column_values(df, i)
+        na = np.asarray(pd.isna(values), dtype=bool)
+        if not na.any():
+            continue
+        column = np.array(values, dtype=object)
+        column[na] = NULL
+        if shown is None:
+            shown = df.copy(deep=False)
+        shown.isetitem(i, column)
+    return df if shown is None else shown
+
+
+def html_table(df: Any) -> str | None:
+    """``df._repr_html_()`` with NULL for missing values (same display options)."""
+    if df._info_repr():
+        return df._repr_html_()
+    import pandas as pd
+    from pandas.io.formats import format as fmt
+
+    if not pd.get_option("display.notebook_repr_html"):
+        return None
+    formatter = fmt.DataFrameFormatter(
+        with_nulls(df),
+        na_rep="NULL",
+        float_format=pd.get_option("display.float_format"),
+        index_names=True,
+        header=True,
+        index=True,
+        bold_rows=True,
+        escape=True,
+        max_rows=pd.get_option("display.max_rows"),
+        min_rows=pd.get_option("display.min_rows"),
+        max_cols=pd.get_option("display.max_columns"),
+        show_dimensions=pd.get_option("display.show_dimensions"),
+        decimal=".",
+    )
+    return fmt.DataFrameRenderer(formatter).to_html(notebook=True)
+
+
+def text_table(df: Any) -> str:
+    """``repr(df)`` with NULL for missing values (same display options)."""
+    if df._info_repr():
+        return repr(df)
+    from pandas.io.formats import format as fmt
+
+    return with_nulls(df).to_string(na_rep="NULL", **fmt.get_dataframe_repr_params())
+
+
 # -- registration -------------------------------------------------------------
 
 
@@ -240,18 +336,18 @@ def register(shell: Any) -> None:
         return getattr(getattr(helpers, "settings", None), "max_rows", None)
 
     def as_html(df: Any) -> str | None:
-        table = df._repr_html_()
         meta = query_meta(df)
-        if meta is None or table is None:
+        if meta is None:
+            return df._repr_html_()
+        table = html_table(df)
+        if table is None:
             return table
         line = _escape(footer(meta, max_rows()))
         return f'{table}\n<p class="codemode-footer" style="font-size:0.85em">{line}</p>'
 
     def as_text(df: Any, p: Any, cycle: bool) -> None:
-        text = repr(df)
         meta = query_meta(df)
-        if meta is not None:
-            text = f"{text}\n{footer(meta, max_rows())}"
+        text = repr(df) if meta is None else f"{text_table(df)}\n{footer(meta, max_rows())}"
         # What IPython.lib.pretty does for a plain __repr__: one p.text per line.
         for i, line in enumerate(text.splitlines()):
             if i:

@@ -28,7 +28,7 @@ __all__ = ["Markdown", "docs"]
 _DB_SKIP = frozenset({"close", "interrupt"})
 _SCHEMA_BUDGET = 2_400  # characters for the table list at most
 #: The most characters ``docs()`` returns (it is read into an LLM's context).
-TOTAL_BUDGET = 8_000
+TOTAL_BUDGET = 10_000  # ~2,500 tokens: the API grew (plots, MCP tools, export)
 
 
 class Described(Protocol):

@@ -16,8 +16,10 @@ from typing import Any
 from ._checks import positive_int
 from ._guard import classify
 from ._identifiers import check_identifier, identifier
+from ._names import fold
 from ._sqltext import check_sql_text
 from .db._connection import LIMITS
+from .errors import DuplicateColumnError
 
 __all__ = [
     "INT64",
@@ -149,8 +151,10 @@ def column_names(columns: Columns, what: str = "columns") -> list[str]:
         raise ValueError(f"{what} must name at least one column")
     for name in names:
         check_identifier(name, "column name")
-    if len(set(names)) != len(names):
-        raise ValueError(f"{what} names a column twice: {names}")
+    if len({fold(n) for n in names}) != len(names):
+        raise DuplicateColumnError(
+            f"{what} names a column twice: {names} (SQLite ignores ASCII case in names)"
+        )
     return names
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ._names import fold
 from ._sql_ast import (
     Columns,
     Where,
@@ -19,6 +20,7 @@ from ._sql_ast import (
     sqlglot_exp,
     template,
 )
+from .errors import DuplicateColumnError
 
 __all__ = ["group_by", "histogram", "statistics", "temporal"]
 
@@ -270,8 +272,8 @@ def group_by(
     for column, funcs in aggregations.items():
         for func in [funcs] if isinstance(funcs, str) else funcs:
             node, name = _aggregate(column, func)
-            if name in names:
-                raise ValueError(f"result column {name!r} would appear twice")
+            if fold(name) in map(fold, names):
+                raise DuplicateColumnError(f"result column {name!r} would appear twice")
             outputs.append(alias_node(node, name))
             names.append(name)
     query = select_from(table, *outputs, where=where).group_by(*(column_node(c) for c in keys))
@@ -281,9 +283,11 @@ def group_by(
     order = keys if order_by is None else [order_by] if isinstance(order_by, str) else order_by
     terms = []
     for item in order:
-        desc = item.startswith("-") and item not in names
-        name = item[1:] if desc else item
-        if name not in names:
+        # SQLite matches result column names ignoring ASCII case, and so do we.
+        by_folded = {fold(n): n for n in names}
+        desc = item.startswith("-") and fold(item) not in by_folded
+        name = by_folded.get(fold(item[1:] if desc else item))
+        if name is None:
             raise ValueError(f"order_by {item!r} is not a result column; choose from {names}")
         terms.append(order_node(sqlglot_exp().column(name, quoted=True), desc=desc))
     return render(query.order_by(*terms))

@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._checks import positive_int
+from ._display import with_nulls
 from ._identifiers import check_identifier, identifier
+from ._names import fold
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,9 +51,10 @@ def _source(db: Source, table_or_sql: str) -> tuple[Any, str]:
     if not isinstance(table_or_sql, str):
         raise TypeError(f"browse() takes a table name or a SELECT, got {type(table_or_sql)}")
     text = table_or_sql.strip().rstrip(";").strip()
-    by_lower = {t.lower(): t for t in db.tables()}
-    if text.lower() in by_lower:
-        name = by_lower[text.lower()]
+    # SQLite's rule for names: ASCII case ignored, other letters exact.
+    by_folded = {fold(t): t for t in db.tables()}
+    if fold(text) in by_folded:
+        name = by_folded[fold(text)]
         return exp.Table(this=identifier(name)), name
     if " " not in text and "\n" not in text:
         check_identifier(text)
@@ -190,7 +193,10 @@ class Pager:
     def sort(self, column: str | None, descending: bool = False) -> None:
         """Sort by ``column`` (None: table order) and go back to page 1."""
         if column is not None and column not in self.columns:
-            raise ValueError(f"no column {column!r}; columns: {self.columns}")
+            match = [c for c in self.columns if fold(c) == fold(column)]
+            if len(match) != 1:
+                raise ValueError(f"no column {column!r}; columns: {self.columns}")
+            column = match[0]
         self._update(page=1, sort_by=column, descending=bool(descending))
 
     def set_page_size(self, size: int) -> None:
@@ -223,12 +229,14 @@ class Pager:
 
     def _render(self) -> None:
         self.status.value = self.status_text()
-        self.table.value = _styled(self.frame.to_html(index=False, max_cols=50, border=0))
+        shown = with_nulls(self.frame)
+        self.table.value = _styled(shown.to_html(index=False, max_cols=50, border=0, na_rep="NULL"))
         self.first_button.disabled = self.prev_button.disabled = self.page <= 1
         self.next_button.disabled = self.last_button.disabled = self.page >= self.pages
 
     def __repr__(self) -> str:
-        return f"{self.label}: {self.status_text()}\n{self.frame.to_string(index=False)}"
+        table = with_nulls(self.frame).to_string(index=False, na_rep="NULL")
+        return f"{self.label}: {self.status_text()}\n{table}"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         bundle = self.widget._repr_mimebundle_(**kwargs)
@@ -283,7 +291,9 @@ class Explorer:
     def indexes(self, table: str) -> pd.DataFrame:
         """Indexes of ``table``: name and its CREATE INDEX text (None: automatic)."""
         return self.db.query(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+            # NOCASE folds ASCII letters only: SQLite's own rule for names.
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+            " AND tbl_name = ? COLLATE NOCASE"
             " ORDER BY name",
             [table],
         )
@@ -311,7 +321,7 @@ class Explorer:
         if table is None:
             return None
         df = self.db.query(f"SELECT * FROM {quote(table)} LIMIT {SAMPLE_ROWS:d}")
-        self.sample.value = _styled(df.to_html(index=False, border=0))
+        self.sample.value = _styled(with_nulls(df).to_html(index=False, border=0, na_rep="NULL"))
         return df
 
     def __repr__(self) -> str:

@@ -10,6 +10,7 @@ __all__ = [
     "CeilingError",
     "CellTimeoutError",
     "CodeModeError",
+    "DuplicateColumnError",
     "LimitExceededError",
     "QueryTimeoutError",
     "QuotaExceededError",
@@ -19,6 +20,7 @@ __all__ = [
     "SQLParameterError",
     "SQLSyntaxError",
     "StateError",
+    "UnsupportedValueError",
 ]
 
 
@@ -75,3 +77,18 @@ class RestoreError(CodeModeError):
     """``helpers.db.restore()`` refused a file: not a SQLite database, a table
     that exists already (without ``replace=True``), or a table it cannot
     recreate under the SQL policy. Nothing was changed."""
+
+
+class UnsupportedValueError(CodeModeError, TypeError, ValueError):
+    """A value cannot be stored in SQLite as it is (an int beyond 64 bits, an
+    unknown object type). The message names the column or parameter and the
+    value's type; nothing of the call was written.
+
+    It is a ``TypeError`` (wrong kind of object) and a ``ValueError`` (an int
+    out of range) so that code catching either keeps working.
+    """
+
+
+class DuplicateColumnError(CodeModeError, ValueError):
+    """Two names denote the same column: SQLite compares identifiers ignoring
+    ASCII case, so ``Name`` and ``name`` are one column. The message names both."""

@@ -117,11 +117,11 @@ def top_n(
 
     >>> helpers.db.query(helpers.sql.top_n("trials", "title", 5, by="enrollment"))
            title  enrollment
-    0   50% dose       300.0
-    1  Aspirin A       120.0
-    2  Vitamin D        80.0
-    3  Aspirin B        40.0
-    4    Placebo         NaN
+    0   50% dose         300
+    1  Aspirin A         120
+    2  Vitamin D          80
+    3  Aspirin B          40
+    4    Placebo        <NA>
     """
     names = column_names(column, "column")
     key = names[0] if by is None else by

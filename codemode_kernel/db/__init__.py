@@ -29,7 +29,8 @@ from .._statements import Statement
 from ..errors import CodeModeError
 from . import _introspect as introspect
 from . import _state as state
-from ._batch import BatchWriter
+from ._batch import BatchWriter, NewColumnsWarning
+from ._calllog import log_failures
 from ._calls import Calls
 from ._connection import LIMITS, Connection
 from ._judge import Judge
@@ -55,10 +56,6 @@ if TYPE_CHECKING:
     from .._store import Session
 
 __all__ = ["LIMITS", "Database", "ExecResult", "NewColumnsWarning"]
-
-
-class NewColumnsWarning(UserWarning):
-    """batch_insert added columns to an existing table."""
 
 
 class Database(state.StateMethods, LimitMethods, KeepResults):
@@ -291,20 +288,20 @@ class Database(state.StateMethods, LimitMethods, KeepResults):
         table: str,
         records: Iterable[Mapping[str, Any]] | pd.DataFrame,
         *,
-        chunk_size: int = 500,
+        chunk_size: int | None = None,
         create: bool = True,
         progress: bool | None = None,
     ) -> int:
         """Insert records (dicts, or a DataFrame) in one transaction; return the count.
 
-        Creates the table from the records when missing (types inferred from
-        the values), and adds columns for keys that appear later (with a
-        :class:`NewColumnsWarning`); it never drops a column. Streams in
-        chunks of ``chunk_size`` with ``executemany``: an iterator of 10
-        million dicts runs in constant memory. ``progress=None`` shows a
-        tqdm bar when more than 50,000 records are known to come, or after
-        2 s otherwise; ``True``/``False`` force it. ``query_timeout`` applies
-        to each chunk, so a long stream is not cut off at 30 s.
+        Creates the table when missing (types from the values), adds columns
+        for later keys (:class:`NewColumnsWarning`), never drops one. Keys match
+        columns ignoring ASCII case; values convert as docs/conversions.md says
+        (UnsupportedValueError, nothing inserted, if one cannot be stored); a
+        DataFrame's named index becomes columns, an unnamed integer one is left
+        out. Streams chunks (``chunk_size``: 500 records, 10,000 DataFrame rows)
+        with ``executemany`` in constant memory. ``progress=None``: a tqdm bar
+        past 50,000 known records or 2 s. ``query_timeout`` bounds each chunk.
 
         >>> helpers.db.batch_insert("events", ({"id": i, "v": i * 0.5} for i in range(10**4)))
         10000
@@ -413,3 +410,6 @@ class Database(state.StateMethods, LimitMethods, KeepResults):
     def __repr__(self) -> str:
         state = "open" if self.is_open else "not opened yet"
         return f"<helpers.db session={self.session.id!r} ({state}) path={str(self.path)!r}>"
+
+
+log_failures(Database, lambda db: db._calls)  # every failure logged (see db._calllog)

@@ -9,10 +9,12 @@ and in the counters, whether it succeeded or not. Writes run inside
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ._calllog import mark_logged
 from ._log import ExecutionLog
 from ._metrics import Metrics
 from ._transaction import Transactions
@@ -146,15 +148,23 @@ class Calls:
         return exc
 
     def record(
-        self, kind: str, sql: str, rows: int, elapsed_ms: float, error: BaseException | None
+        self, kind: str, sql: object, rows: int, elapsed_ms: float, error: BaseException | None
     ) -> None:
-        """Count and log one call; flush the log if due and no call is running."""
+        """Count and log one call; flush the log if due and no call is running.
+
+        Total: it runs in ``finally`` blocks, where an exception of its own
+        would replace the user's error, so nothing after the entry is
+        buffered may raise (the entry then waits for the next flush).
+        """
         with self.connection.lock:
             self.metrics.call(elapsed_ms, error is not None)
+            if error is not None:
+                mark_logged(error)  # so that db._calllog.logged does not log it twice
             due = self.log.add(kind, sql, rows, elapsed_ms, error)
-            self.connection.session.touch()
-            if due and self.depth == 0:
-                self.log.flush(wait=False)
+            with contextlib.suppress(Exception):
+                self.connection.session.touch()
+                if due and self.depth == 0:
+                    self.log.flush(wait=False)
 
     def flush(self) -> None:
         """Open the file and write the buffered log (before reading logs or metrics)."""

@@ -18,7 +18,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._authorizer import Authorizer, sqlite_error_to_guard
@@ -224,17 +224,13 @@ class Connection:
                 raise ValueError(str(exc)) from None
             raise
 
-    def executemany(self, sql: str, rows: list[tuple]) -> None:
+    def executemany(self, sql: str, rows: Iterable[tuple]) -> None:
         """``executemany`` of one user statement under the engine-level guard."""
         if self.txn_lost():
             raise sqlite3.OperationalError(TXN_LOST)  # never write in autocommit
         self.authorizer.begin()
-        try:
-            self.get().executemany(sql, rows)
-        except OverflowError as exc:
-            raise ValueError(
-                f"a value does not fit in SQLite's 64-bit INTEGER ({exc}); store it as str"
-            ) from None
+        # An int beyond 64 bits raises OverflowError: the caller names the column.
+        self.get().executemany(sql, rows)
 
     # -- deadline and interrupt ------------------------------------------------
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .._identifiers import quote
+from .._names import canonical, fold
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,7 +54,9 @@ def schema(connection: Connection, table: str | None = None) -> pd.DataFrame:
     """
     import pandas as pd
 
-    names = tables(connection) if table is None else [table]
+    names = tables(connection)
+    if table is not None:  # the table's own spelling (SQLite ignores ASCII case)
+        names = [canonical(table, names) or table] if isinstance(table, str) else [table]
     rows = []
     with connection.lock:
         for t in names:
@@ -75,7 +78,8 @@ def row_counts(connection: Connection, names: Iterable[str]) -> dict[str, int]:
 
 
 def index_first_columns(connection: Connection, table: str) -> set[str]:
-    """Lower-cased first columns of the indexes of ``table`` (what a seek can use)."""
+    """First columns of the indexes of ``table``, ASCII case-folded as SQLite
+    compares names (what a seek can use)."""
     with connection.lock:
         first = set()
         for (name,) in connection.run_internal("SELECT name FROM pragma_index_list(?)", (table,)):
@@ -83,5 +87,5 @@ def index_first_columns(connection: Connection, table: str) -> set[str]:
                 "SELECT name FROM pragma_index_info(?) ORDER BY seqno", (name,)
             )
             if cols and cols[0][0]:
-                first.add(cols[0][0].lower())
+                first.add(fold(cols[0][0]))
     return first

@@ -16,6 +16,8 @@ import time
 import warnings
 from typing import TYPE_CHECKING
 
+from ._calllog import error_text, safe_repr
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -56,15 +58,16 @@ class ExecutionLog:
         self.unwritten_warned = False
 
     def add(
-        self, kind: str, sql: str, rows: int, elapsed_ms: float, error: BaseException | None
+        self, kind: str, sql: object, rows: int, elapsed_ms: float, error: BaseException | None
     ) -> bool:
         """Buffer one entry; True if a flush is due."""
-        # An exception with an empty message (MemoryError()) keeps its entry.
-        first = (str(error).splitlines() or [""])[0][:500] if error else ""
-        err = f"{type(error).__name__}: {first}".rstrip(": ") if error else None
+        # error_text never raises: an empty message once became IndexError here
+        # (in a finally block, replacing the user's error and losing the entry).
+        err = error_text(error)
+        text = sql if isinstance(sql, str) else safe_repr(sql)
         if not self.pending:
             self._since = time.monotonic()
-        self.pending.append((time.time(), kind, sql[:2000], rows, round(elapsed_ms, 3), err))
+        self.pending.append((time.time(), kind, text[:2000], rows, round(elapsed_ms, 3), err))
         if len(self.pending) > KEEP:  # unwritable for long: keep the newest, count the rest
             del self.pending[: len(self.pending) - KEEP]
             self.metrics.add("log_dropped", 1)

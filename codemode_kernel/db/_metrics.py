@@ -43,6 +43,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.counters: dict[str, float] = {}
+        self.loaded = False
         self.reset()
 
     def reset(self) -> None:
@@ -52,14 +53,21 @@ class Metrics:
     def load(self, saved: str | None) -> None:
         """Start from the counters saved in the file (``None``: a fresh file starts at 0).
 
-        A reopen must not add them twice, so they replace what is in memory.
+        A reopen must not add them twice, so they replace what is in memory;
+        but calls that failed before the first open (a bad argument) were
+        counted in memory only, so at the first load they add to the file's.
         """
+        before_open = None if self.loaded else dict(self.counters)
+        self.loaded = True
         self.reset()
         if saved:
             with contextlib.suppress(ValueError, TypeError, AttributeError):
                 values = json.loads(saved)
                 for k in COUNTERS:
                     self.counters[k] = values.get(k, self.counters[k])
+        if before_open:
+            for k in COUNTERS:
+                self.counters[k] += before_open[k]
 
     def dumps(self) -> str:
         """The counters as the JSON text saved in ``_codemode_meta``."""

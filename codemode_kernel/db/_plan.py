@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .._identifiers import quote
+from .._names import fold
 from ._introspect import index_first_columns, table_columns
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def _filter_columns(sql: str) -> dict[str, set[str]]:
         j.args["on"] for j in tree.find_all(exp.Join) if j.args.get("on")
     ]:
         for col in cond.find_all(exp.Column):
-            out.setdefault(col.table.lower(), set()).add(col.name)
+            out.setdefault(fold(col.table), set()).add(col.name)
     return out
 
 
@@ -57,16 +58,16 @@ def explain_plan(connection: Connection, sql: str, params: Any) -> pd.DataFrame:
         m = _SCAN.match(detail)
         if m and "INDEX" not in m["rest"]:
             table = m["table"]
-            alias = (m["alias"] or table).lower()
-            cols = set(used.get(alias, set())) | set(used.get(table.lower(), set()))
+            alias = fold(m["alias"] or table)
+            cols = set(used.get(alias, set())) | set(used.get(fold(table), set()))
             if len(used) == 1 or "" in used:
                 cols |= used.get("", set())
-            table_cols = {r[1].lower(): r[1] for r in table_columns(connection, table)}
+            table_cols = {fold(r[1]): r[1] for r in table_columns(connection, table)}
             indexed = index_first_columns(connection, table)
             hints = sorted(
-                table_cols[c.lower()]
+                table_cols[fold(c)]
                 for c in cols
-                if c.lower() in table_cols and c.lower() not in indexed
+                if fold(c) in table_cols and fold(c) not in indexed
             )
             if hints:
                 idx = ", ".join(quote(c) for c in hints[:1])

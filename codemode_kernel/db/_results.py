@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._checks import positive_int
 from ..errors import ResultTooLargeError
+from ._result_frame import frame_and_types
 
 if TYPE_CHECKING:
     import sqlite3
@@ -187,7 +188,7 @@ def result_frame(
 
     metrics.read(len(rows))
 
-    df = frame(rows, columns) if rows else pd.DataFrame(columns=columns)
+    df, mixed = frame_and_types(rows, columns) if rows else (pd.DataFrame(columns=columns), {})
     df.attrs["codemode"] = {
         "sql": sql,
         "row_count": len(rows),
@@ -195,30 +196,15 @@ def result_frame(
         "row_limit": row_limit,
         "elapsed_ms": round(elapsed_ms, 3),
     }
+    if mixed:  # storage classes a float64 dtype hides (INTEGER|REAL)
+        df.attrs["codemode"]["sqlite_types"] = mixed
     return df
 
 
 def frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
-    """Build the result DataFrame in one step from the fetched row tuples.
-
-    This is the path ``pandas.read_sql_query`` takes: one object matrix, one
-    dtype inference per column, blocks made without re-validating them. It
-    gives the same frame as ``DataFrame.from_records(rows, columns=columns)``
-    (tests/unit/test_benchmarks.py checks) and is about 15% faster, which is
-    most of our margin over raw sqlite3. Pandas internals: fall back if they move.
-    """
-    import pandas as pd
-
-    try:
-        from pandas._libs.lib import to_object_array_tuples
-        from pandas.core.internals.construction import convert_object_array
-
-        arrays = convert_object_array(list(to_object_array_tuples(rows).T), dtype=None)
-        return pd.DataFrame._from_arrays(
-            arrays, columns=columns, index=range(len(rows)), verify_integrity=False
-        )
-    except (ImportError, AttributeError, TypeError):
-        return pd.DataFrame.from_records(rows, columns=columns)
+    """The result DataFrame of the fetched row tuples: ``read_sql_query``'s
+    frame, with integers and NULLs as exact ``Int64`` (see db/_result_frame.py)."""
+    return frame_and_types(rows, columns)[0]
 
 
 def run_each(

@@ -10,6 +10,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from .._records import state_json
 from ..errors import StateError
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def check_key(key: object) -> None:
 def encode(key: str, value: Any) -> str:
     """``value`` as JSON text; StateError if it cannot be stored."""
     try:
-        return json.dumps(value, allow_nan=False)
+        return state_json(value)
     except (TypeError, ValueError) as exc:
         raise StateError(
             f"state value for {key!r} cannot be stored as JSON ({exc}). Store dicts, lists,"
@@ -80,7 +81,7 @@ class StateMethods:
     _calls: Calls
 
     def save_state(self, key: str, value: Any) -> None:
-        """Store a JSON value under ``key``; it survives kernel restarts."""
+        """Store a JSON value under ``key`` (datetimes as SQLite's text); it survives restarts."""
         check_key(key)
         text = encode(key, value)
         with (

@@ -17,6 +17,8 @@ MEASURES = (
     "SQLite compile vs sqlglot classification",
     "dict rows, 5 columns",
     "-row generator: peak RSS growth",
+    "-row DataFrame, 5 columns",
+    "rows as dicts",
     "kernel start → first result",
     "cell round trip, trivial cell",
     "`%%sql` point query round trip",

@@ -63,7 +63,8 @@ def test_json_payload(k):
     json.dumps(data, allow_nan=False)  # strict JSON: no NaN slipped through
 
 
-def test_payload_datetimes_are_iso(k):
+def test_payload_datetimes_in_sqlite_format(k):
+    """As SQLite writes them (and batch_insert stores them): a space, not a T."""
     cell = k.ok(
         "import pandas as pd\n"
         "df = helpers.db.query('SELECT id FROM t ORDER BY id')\n"
@@ -71,7 +72,7 @@ def test_payload_datetimes_are_iso(k):
         "df"
     )
     rows = cell.results[-1][MIME]["rows"]
-    assert [r["when"] for r in rows] == ["2024-05-01T12:30:00", None, "2024-05-02T00:00:00"]
+    assert [r["when"] for r in rows] == ["2024-05-01 12:30:00", None, "2024-05-02 00:00:00"]
 
 
 def test_payload_caps_rows_bytes_and_values(k):

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 
 def test_query_frame_is_the_from_records_frame(db) -> None:
-    """db._results.frame (one-step construction) == DataFrame.from_records, dtypes included."""
+    """db._results.frame (one-step construction) == DataFrame.from_records, dtypes
+    included, except that integers with NULLs are Int64 (exact) instead of float64."""
     import pandas as pd
 
     from codemode_kernel.db._results import frame as _frame
@@ -20,10 +21,11 @@ def test_query_frame_is_the_from_records_frame(db) -> None:
     rows = db.conn.execute(sql).fetchall()
     cols = ["i", "s", "f", "n", "b", "mixed", "nul"]
     expected = pd.DataFrame.from_records(rows, columns=cols)
+    expected["n"] = expected["n"].astype("Int64")  # 7, 8 and NULL: exact integers
     got = db.query(sql)
     pd.testing.assert_frame_equal(got, expected, check_index_type=True)
     assert isinstance(got.index, pd.RangeIndex)
-    for sub in ([(1,), (2,)], [(1, 1), (2, None)]):  # one column; duplicate names
+    for sub in ([(1,), (2,)], [(1, 1.5), (2, None)]):  # one column; duplicate names
         names = ["a"] * len(sub[0])
         pd.testing.assert_frame_equal(
             _frame(sub, names), pd.DataFrame.from_records(sub, columns=names)

@@ -46,7 +46,8 @@ def database_story() -> list[tuple[str, object]]:
     story: list[tuple[str, object]] = [("Database", Database)]
     for cls in Database.__mro__[:-1]:
         methods = sorted(
-            (fn.__code__.co_firstlineno, f"Database.{name}", fn)
+            # unwrap: db._calllog wraps the calls whose failures it logs.
+            (inspect.unwrap(fn).__code__.co_firstlineno, f"Database.{name}", fn)
             for name, fn in vars(cls).items()
             if inspect.isfunction(fn) and not name.startswith("_") and fn.__name__ == name
         )

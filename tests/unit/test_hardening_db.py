@@ -200,17 +200,46 @@ def test_oversized_text_is_refused_before_parsing_on_every_path(db):
         assert time.monotonic() - start < 0.5, name  # no parse of 4 MB (that takes minutes)
 
 
-def test_parsing_runs_under_the_query_timeout(db):
-    db.set_limits(query_timeout=1)
-    from codemode_kernel.errors import QueryTimeoutError
+PARSE_DEADLINE_CHECK = """
+import tempfile, time
+from codemode_kernel._settings import Settings
+from codemode_kernel._store import SessionStore
+from codemode_kernel.db import Database
+from codemode_kernel.errors import QueryTimeoutError
 
-    for call in (lambda: db.query(SLOW_TO_PARSE), lambda: db.exec(SLOW_TO_PARSE)):
-        start = time.monotonic()
-        with pytest.raises(
-            QueryTimeoutError,
-            match=r"^checking this 868,911-character SQL text took longer than query_timeout=1 s",
-        ):
-            call()
-        assert time.monotonic() - start < 1 + 3  # the limit plus a margin for a loaded machine
-    assert db.logs(1)["error"][0].startswith("QueryTimeoutError: checking this")
-    assert db.query("SELECT 42 AS x")["x"][0] == 42
+settings = Settings(data_dir=tempfile.mkdtemp(), query_timeout=1)
+db = Database(SessionStore(settings.sessions_dir).open("deadline"), settings)
+slow = "SELECT 1 WHERE 1 IN (" + ",".join(str(i) for i in range(140_000)) + ")"
+for call in (db.query, db.exec):
+    start = time.monotonic()
+    try:
+        call(slow)
+    except QueryTimeoutError as exc:
+        print(type(exc).__name__, round(time.monotonic() - start, 1), str(exc)[:80])
+print(db.logs(1)["error"][0][:40])
+print(int(db.query("SELECT 42 AS x")["x"][0]))
+"""
+
+
+def test_parsing_runs_under_the_query_timeout():
+    # In a fresh interpreter, as in a kernel: in this pytest process, after
+    # some hypothesis tests, SIGALRM's handler no longer interrupts sqlglot
+    # (not understood yet; docs/guard.md says so). The kernel test
+    # tests/kernel/test_hardening_magics.py checks the same through %%sql.
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", PARSE_DEADLINE_CHECK],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.splitlines()
+    for line in out[:2]:
+        name, seconds, message = line.split(" ", 2)
+        assert name == "QueryTimeoutError"
+        assert float(seconds) < 1 + 3  # the limit plus a margin for a loaded machine
+        assert message.startswith("checking this 868,911-character SQL text took longer than")
+    assert out[2] == "QueryTimeoutError: checking this 868,911"
+    assert out[3] == "42"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from codemode_kernel import sql
-from codemode_kernel._docs import Markdown, docs
+from codemode_kernel._docs import TOTAL_BUDGET, Markdown, docs
 from codemode_kernel._helpers import Helpers
 from codemode_kernel._settings import Settings
 from codemode_kernel._store import SessionStore
@@ -101,14 +101,14 @@ def test_docs_is_compact_for_ten_tables(helpers):
     add_tables(helpers, 10, columns=8)
     text = helpers.docs()
     assert "table_009" in text and "not shown" not in text
-    # ~4 characters a token: under 2,000 tokens.
-    assert len(text) < 8_000, len(text)
+    # ~4 characters a token: under 2,500 tokens.
+    assert len(text) < TOTAL_BUDGET, len(text)
 
 
 def test_long_schemas_are_capped_and_say_so(helpers):
     add_tables(helpers, 60, columns=40, rows=1)
     text = helpers.docs()
-    assert len(text) < 8_000, len(text)
+    assert len(text) < TOTAL_BUDGET, len(text)
     shown = len(re.findall(r"^- `table_\d+`", text, re.M))
     assert 0 < shown < 60
     assert f"… {60 - shown} more tables not shown" in text

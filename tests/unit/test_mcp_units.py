@@ -174,8 +174,6 @@ def test_sql_result_rows_equal_sqlite3_rows(tmp_path_factory, rows):
     import sqlite3
     import types
 
-    import pandas as pd
-
     from codemode_kernel._mcp_cell import sql_result
     from codemode_kernel._settings import Settings
     from codemode_kernel._store import SessionStore
@@ -193,10 +191,17 @@ def test_sql_result_rows_equal_sqlite3_rows(tmp_path_factory, rows):
         got = sql_result(helpers, args)
         with sqlite3.connect(session.db_path) as con:
             raw = con.execute(args["sql"]).fetchall()
-        # The baseline: plain sqlite3 rows in a pandas frame. Like read_sql, a
-        # numeric column with NULLs is float64 there (exact up to 2**53).
-        df = pd.DataFrame.from_records(raw, columns=["a", "b", "c"])
-        expected = [[_as_json(v) for v in row] for row in df.itertuples(index=False)]
+        # The baseline: plain sqlite3's own values, as docs/conversions.md
+        # says they come back: integers with NULLs stay exact integers; a
+        # column of only integers and reals is float64 (as in read_sql).
+        mixed = [
+            {type(r[i]) for r in raw if r[i] is not None} == {int, float}
+            for i in range(3)
+        ]
+        expected = [
+            [_as_json(float(v) if mixed[i] and isinstance(v, int) else v) for i, v in enumerate(r)]
+            for r in raw
+        ]
         # JSON text equality: 1 and 1.0 differ, so a type change would show.
         assert json.dumps(got["rows"]) == json.dumps(expected)
         assert got["row_count"] == len(raw) and got["truncated"] is False

@@ -19,6 +19,7 @@ EXPECTED = [
     "CodeModeError",
     "CodeModeSession",
     "Database",
+    "DuplicateColumnError",
     "ExecResult",
     "Execution",
     "LimitExceededError",
@@ -31,6 +32,7 @@ EXPECTED = [
     "SQLSyntaxError",
     "Settings",
     "StateError",
+    "UnsupportedValueError",
     "__version__",
     "load_ipython_extension",
 ]
