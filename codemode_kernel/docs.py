@@ -143,8 +143,11 @@ def _limits(helpers: Helpers) -> list[str]:
 def _errors() -> str:
     from . import errors
 
-    names = [n for n in errors.__all__ if n != "CodeModeError"]
-    return f"CodeModeError, the base of {', '.join(names)}"
+    names = [n for n in errors.__all__ if n not in ("CodeModeError", "CellTimeoutError")]
+    return (
+        f"CodeModeError, the base of {', '.join(names)}; CellTimeoutError is a"
+        " KeyboardInterrupt (`except Exception` does not catch it)"
+    )
 
 
 def _column(name: str, typ: str, pk: int) -> str:

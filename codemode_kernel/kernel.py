@@ -74,6 +74,9 @@ class CodeModeKernel(IPythonKernel):
     session_id = Unicode(None, allow_none=True, help="Session id.").tag(config=True)
     data_dir = Unicode(None, allow_none=True, help="Where sessions live.").tag(config=True)
     cell_timeout = Float(300.0, help="Cell timeout in seconds (0 = off).").tag(config=True)
+    cell_timeout_grace = Float(
+        2.0, help="Seconds past the cell timeout before the cell is forced to stop."
+    ).tag(config=True)
     query_timeout = Float(30.0, help="Per-call SQL timeout in seconds.").tag(config=True)
     max_rows = Integer(10_000, help="Most rows one query returns.").tag(config=True)
     session_ttl = Float(86_400.0, help="Idle seconds before a session expires.").tag(config=True)
@@ -88,6 +91,7 @@ class CodeModeKernel(IPythonKernel):
                 "session_id",
                 "data_dir",
                 "cell_timeout",
+                "cell_timeout_grace",
                 "query_timeout",
                 "max_rows",
                 "session_ttl",

@@ -94,6 +94,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a cell may run before it is interrupted (0 = off).",
     ),
     Setting(
+        "cell_timeout_grace",
+        "CODEMODE_CELL_TIMEOUT_GRACE",
+        2.0,
+        _number(float, 0, allow_zero=False),
+        "Seconds past the cell timeout before the cell is stopped without its consent;"
+        " one more grace period later the kernel process exits (docs/timeouts.md).",
+    ),
+    Setting(
         "query_timeout",
         "CODEMODE_QUERY_TIMEOUT",
         30.0,
@@ -138,6 +146,7 @@ class Settings:
     session_id: str | None = None
     data_dir: Path | None = None
     cell_timeout: float = 300.0
+    cell_timeout_grace: float = 2.0
     query_timeout: float = 30.0
     max_rows: int = 10_000
     session_ttl: float = 86_400.0
