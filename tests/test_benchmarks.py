@@ -54,7 +54,7 @@ def test_query_frame_is_the_from_records_frame(db) -> None:
     """Database._frame (one-step construction) == DataFrame.from_records, dtypes included."""
     import pandas as pd
 
-    from codemode_kernel.database import _frame
+    from codemode_kernel.db import _frame
 
     db.exec(
         "CREATE TABLE m (i INTEGER, s TEXT, f REAL, n INTEGER, b BLOB, mixed, nul);"
@@ -83,7 +83,7 @@ def test_batch_insert_fast_path_matches_the_general_path(db) -> None:
 
     import pytest
 
-    from codemode_kernel.database import NewColumnsWarning
+    from codemode_kernel.db import NewColumnsWarning
 
     day = dt.date(2024, 1, 2)
     recs = [{"a": i, "b": f"s{i}"} for i in range(1200)]  # 3 chunks of 500

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codemode_kernel.client import QUERY_MIME, CodeModeSession
+from codemode_kernel._client import QUERY_MIME, CodeModeSession
 
 ROOT = Path(__file__).resolve().parents[1]
 

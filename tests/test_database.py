@@ -13,15 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from codemode_kernel.database import LOG_KEEP, Database, ExecResult, NewColumnsWarning
+from codemode_kernel._settings import Settings
+from codemode_kernel._store import SessionStore
+from codemode_kernel.db import LOG_KEEP, Database, ExecResult, NewColumnsWarning
 from codemode_kernel.errors import (
     QueryTimeoutError,
     QuotaExceededError,
     SQLBlockedError,
     StateError,
 )
-from codemode_kernel.settings import Settings
-from codemode_kernel.store import SessionStore
 
 
 def plain(df: pd.DataFrame) -> list[list]:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from codemode_kernel import sql
-from codemode_kernel.database import Database
-from codemode_kernel.docs import Markdown, docs
-from codemode_kernel.helpers import Helpers
-from codemode_kernel.settings import Settings
-from codemode_kernel.store import SessionStore
+from codemode_kernel._docs import Markdown, docs
+from codemode_kernel._helpers import Helpers
+from codemode_kernel._settings import Settings
+from codemode_kernel._store import SessionStore
+from codemode_kernel.db import Database
 
 BUILDERS = [n for n in sql.__all__ if getattr(sql, n).__name__ == n]
 

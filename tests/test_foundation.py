@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from codemode_kernel.settings import resolve_settings
-from codemode_kernel.store import SessionStore, resolve_session_id, session_dirname
+from codemode_kernel._settings import resolve_settings
+from codemode_kernel._store import SessionStore, resolve_session_id, session_dirname
 
 
 def test_kernel_info_and_helpers(kernel):

@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from codemode_kernel.database import Database
+from codemode_kernel._guard import classify
+from codemode_kernel._settings import Settings
+from codemode_kernel._store import SessionStore
+from codemode_kernel.db import Database
 from codemode_kernel.errors import (
     QueryTimeoutError,
     QuotaExceededError,
     SQLBlockedError,
     SQLSyntaxError,
 )
-from codemode_kernel.guard import classify
-from codemode_kernel.settings import Settings
-from codemode_kernel.store import SessionStore
 
 SCRATCH = "/tmp/codemode-guard-scratch"
 

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from codemode_kernel.store import META_NAME, SessionStore, session_dirname
+from codemode_kernel._store import META_NAME, SessionStore, session_dirname
 
 SETUP = (
     "helpers.db.create_table('t', 'id INTEGER PRIMARY KEY')\n"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from kernels import KernelHandle
 
-from codemode_kernel.store import SessionStore
+from codemode_kernel._store import SessionStore
 
 pytestmark = pytest.mark.reliability
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from codemode_kernel.store import SessionStore, session_dirname
+from codemode_kernel._store import SessionStore, session_dirname
 
 
 def cli(data_dir: Path, *args: str, ttl: str = "3600") -> subprocess.CompletedProcess:

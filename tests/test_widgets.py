@@ -169,7 +169,7 @@ def test_explore_lists_tables_and_shows_first_rows(k):
 
 
 def test_sort_picker_starts_on_none(db):
-    from codemode_kernel.widgets import browse
+    from codemode_kernel._widgets import browse
 
     db.batch_insert("s", [{"a": i} for i in range(3)])
     pager = browse(db, "s")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .database import Database
+    from . import Database
 
 __all__ = ["explain_plan"]
 
@@ -57,7 +57,7 @@ def explain_plan(db: Database, sql: str, rows: list[tuple]) -> pd.DataFrame:
                 if c.lower() in table_cols and c.lower() not in indexed
             )
             if hints:
-                from .ddl import quote
+                from .._ddl import quote
 
                 idx = ", ".join(quote(c) for c in hints[:1])
                 note = (

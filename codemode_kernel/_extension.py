@@ -14,9 +14,9 @@ def setup_shell(shell: Any) -> None:
     Called by the kernel at start and by ``%load_ext codemode_kernel``; safe
     to call again. Imports neither pandas nor ipywidgets.
     """
-    from .display import register
-    from .magics import SQLMagics
-    from .tracebacks import install
+    from ._display import register
+    from ._magics import SQLMagics
+    from ._tracebacks import install
 
     register(shell)
     shell.register_magics(SQLMagics)
@@ -32,9 +32,9 @@ def load(shell: Any) -> None:
     """
     import os
 
-    from .helpers import Helpers
-    from .settings import resolve_settings
-    from .store import SessionStore, resolve_session_id
+    from ._helpers import Helpers
+    from ._settings import resolve_settings
+    from ._store import SessionStore, resolve_session_id
 
     helpers = getattr(shell, "codemode_helpers", None)
     if helpers is None:

@@ -10,9 +10,9 @@ from . import errors
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from .database import Database
-    from .settings import Settings
-    from .store import Session
+    from ._settings import Settings
+    from ._store import Session
+    from .db import Database
 
 __all__ = ["Helpers"]
 
@@ -48,7 +48,7 @@ class Helpers:
     def db(self) -> Database:
         """The session database (opened on first use)."""
         if self._db is None:
-            from .database import Database
+            from .db import Database
 
             self._db = Database(self.session, self._settings)
             self._db.on_open.extend(self.on_db_open)
@@ -63,7 +63,7 @@ class Helpers:
 
     def docs(self) -> Any:
         """Markdown describing the API, the current schema and the limits in force."""
-        from .docs import docs
+        from ._docs import docs
 
         return docs(self)
 

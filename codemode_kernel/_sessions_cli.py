@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .settings import resolve_settings
-from .store import DB_NAME, SessionInfo, SessionStore
+from ._settings import resolve_settings
+from ._store import DB_NAME, SessionInfo, SessionStore
 
 __all__ = ["main"]
 

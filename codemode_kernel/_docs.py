@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .database import Database
-    from .helpers import Helpers
+    from ._helpers import Helpers
+    from .db import Database
 
 __all__ = ["Markdown", "docs"]
 
@@ -89,7 +89,7 @@ def _public_functions(owner: Any, names: Iterable[str]) -> list[Callable]:
 
 
 def _api(helpers: Helpers) -> list[str]:
-    from .database import Database
+    from .db import Database
 
     sql = helpers.sql
     db_names = [n for n in vars(Database) if not n.startswith("_") and n not in _DB_SKIP]

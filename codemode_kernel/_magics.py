@@ -62,7 +62,7 @@ class SQLMagics(Magics):
         return helpers.db
 
     def _params(self, sql: str) -> dict[str, Any] | None:
-        from .guard import classify
+        from ._guard import classify
 
         names = sorted({n for s in classify(sql) for n in s.named})
         if not names:
@@ -106,8 +106,8 @@ class SQLMagics(Magics):
         frames = [r for r in results if not hasattr(r, "rows_affected")]
         last: Any = frames[-1] if frames else None
         if browse_sql is not None:
-            from .guard import classify
-            from .widgets import browse
+            from ._guard import classify
+            from ._widgets import browse
 
             # Only the pager's own names: the others may hold values it cannot bind.
             own = {n: params[n] for n in classify(browse_sql)[0].named} if params else None
@@ -128,7 +128,7 @@ class SQLMagics(Magics):
     @staticmethod
     def _split_last(sql: str) -> tuple[str, str]:
         """(the statements before the last, the last one) for --browse."""
-        from .guard import classify
+        from ._guard import classify
 
         stmts = classify(sql)
         last = stmts[-1]

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         code = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
     except OSError as exc:
         parser.error(f"cannot read {args.file}: {exc.strerror}")
-    from .client import CodeModeSession
+    from ._client import CodeModeSession
 
     env = {}
     if args.session and "CODEMODE_ON_SHUTDOWN" not in os.environ:

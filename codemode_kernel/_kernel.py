@@ -14,11 +14,11 @@ from ipykernel.zmqshell import ZMQInteractiveShell
 from traitlets import Enum, Float, Integer, List, Type, Unicode
 
 from . import __version__
-from .helpers import Helpers
-from .lifecycle import Lifecycle
-from .settings import resolve_settings
-from .store import SessionStore, resolve_session_id
-from .timeouts import CellTimeouts, install_sqlite_tracking, register_magics
+from ._helpers import Helpers
+from ._lifecycle import Lifecycle
+from ._settings import resolve_settings
+from ._store import SessionStore, resolve_session_id
+from ._timeouts import CellTimeouts, install_sqlite_tracking, register_magics
 
 __all__ = ["CodeModeKernel", "CodeModeShell"]
 
@@ -112,7 +112,7 @@ class CodeModeKernel(IPythonKernel):
         self.helpers = Helpers(self.codemode_session, self.settings)
         self.shell.codemode_helpers = self.helpers
         self.shell.inject_helpers()
-        from .extension import setup_shell
+        from ._extension import setup_shell
 
         setup_shell(self.shell)
         self._pending_notices = [f"codemode: {w}" for w in self.setting_warnings]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .guard import check_identifier, classify
+from ._guard import check_identifier, classify
 
 __all__ = ["add_column_sql", "create_table_sql", "insert_sql", "quote"]
 

@@ -13,12 +13,12 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .guard import check_identifier, classify
+from ._guard import check_identifier, classify
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .database import Database
+    from .db import Database
 
 __all__ = ["Explorer", "Pager", "browse", "explore"]
 
@@ -273,7 +273,7 @@ class Explorer:
 
     def show_sample(self) -> pd.DataFrame | None:
         """Show the first rows of the selected table (one SQL query)."""
-        from .ddl import quote
+        from ._ddl import quote
 
         table = self.table_picker.value
         if table is None:

@@ -22,9 +22,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .helpers import Helpers
-    from .settings import Settings
-    from .store import Session, SessionStore
+    from ._helpers import Helpers
+    from ._settings import Settings
+    from ._store import Session, SessionStore
 
 __all__ = ["Lifecycle", "sweep_period"]
 

@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .ddl import add_column_sql, create_table_sql, insert_sql
-from .guard import check_identifier
-from .records import SIMPLE_TYPES, column_type, convert, merge_types
+from .._ddl import add_column_sql, create_table_sql, insert_sql
+from .._guard import check_identifier
+from .._records import SIMPLE_TYPES, column_type, convert, merge_types
 
 if TYPE_CHECKING:
-    from .database import Database
+    from . import Database
 
 __all__ = ["BatchWriter"]
 

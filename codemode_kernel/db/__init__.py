@@ -31,15 +31,15 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import guard
-from .errors import QueryTimeoutError, QuotaExceededError, SQLSyntaxError, StateError
-from .records import adapt_params
+from .. import _guard as guard
+from .._records import adapt_params
+from ..errors import QueryTimeoutError, QuotaExceededError, SQLSyntaxError, StateError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .settings import Settings
-    from .store import Session
+    from .._settings import Settings
+    from .._store import Session
 
 __all__ = ["LIMITS", "Database", "ExecResult", "NewColumnsWarning"]
 
@@ -211,7 +211,7 @@ class Database:
 
         >>> helpers.db.set_limits(query_timeout=5, max_rows=1000)
         """
-        from .settings import SETTINGS
+        from .._settings import SETTINGS
 
         changes = {}
         parse = {s.name: s.parse for s in SETTINGS}
@@ -758,7 +758,7 @@ class Database:
         >>> helpers.db.batch_insert("events", ({"id": i, "v": i * 0.5} for i in range(10**6)))
         1000000
         """
-        from .batch import BatchWriter
+        from ._batch import BatchWriter
 
         guard.check_identifier(table, "table name")
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
@@ -789,7 +789,7 @@ class Database:
 
         >>> helpers.db.create_table("people", {"id": "INTEGER PRIMARY KEY", "name": "TEXT"})
         """
-        from .ddl import create_table_sql
+        from .._ddl import create_table_sql
 
         return self.exec(create_table_sql(name, schema, if_not_exists=if_not_exists))
 
@@ -827,7 +827,7 @@ class Database:
         return pd.DataFrame(rows, columns=["table", "column", "type", "notnull", "default", "pk"])
 
     def _row_counts(self, names: Iterable[str]) -> dict[str, int]:
-        from .ddl import quote
+        from .._ddl import quote
 
         counts = {}
         with self._lock, self._internal() as conn:
@@ -844,7 +844,7 @@ class Database:
         whole table although the query filters or joins on a column that an
         index could serve.
         """
-        from .plan import explain_plan
+        from ._plan import explain_plan
 
         stmts = self._classify(sql)
         if len(stmts) != 1:
@@ -982,13 +982,13 @@ class Database:
 
     def browse(self, table_or_sql: str, page_size: int = 50):
         """A pager widget over a table or a SELECT, one page per SQL query."""
-        from .widgets import browse
+        from .._widgets import browse
 
         return browse(self, table_or_sql, page_size=page_size)
 
     def explore(self):
         """A schema explorer widget: tables, row counts, columns, indexes, samples."""
-        from .widgets import explore
+        from .._widgets import explore
 
         return explore(self)
 
