@@ -17,6 +17,10 @@ How a timeout travels (see ``notes/ipykernel-facts.md`` for the measurements):
 4. Until the cell ends the watchdog fires again every ``REFIRE`` s, so code
    that swallows the error (``except BaseException``) is stopped again; a
    cell that still ends "ok" is reported as timed out.
+5. A grace period later the signals become "force": the cell is stopped at
+   its next line wherever it is (``_forced_stop.py``); a grace period after
+   that, faulthandler's C timer exits the process (``_exit_timer.py``). The
+   step times are ``_ladder.Ladder``'s.
 
 A signal is always tagged with the generation (cell) it was sent for; a
 signal that arrives after its cell ended is ignored, so a stale watchdog can
@@ -41,6 +45,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from ._exit_timer import ExitTimer
+from ._forced_stop import ForcedStop
+from ._ladder import Ladder
 from .errors import CellTimeoutError
 
 __all__ = [
@@ -170,6 +177,7 @@ class Watchdog:
         self.active = False
         self.fired = False
         self._timeout_at: float | None = None
+        self._force_at: float | None = None
         self._retry_at: float | None = None
         self._retry_kind = "interrupt"
         self._sent: tuple[int, str] | None = None
@@ -177,15 +185,20 @@ class Watchdog:
         self._stopped = False
         self._thread: threading.Thread | None = None
 
-    def begin(self, limit: float | None) -> int:
-        """A cell starts; ``limit`` seconds (None or 0: no deadline). Returns its generation."""
+    def begin(self, limit: float | None, force_after: float | None = None) -> int:
+        """A cell starts; ``limit`` seconds (None or 0: no deadline). Returns its generation.
+
+        From ``force_after`` s after the start on, the signals are "force" ones.
+        """
         with self._cond:
             self.generation += 1
             self.active = True
             self.fired = False
             self._sent = None
             self._retry_at = None
-            self._timeout_at = time.monotonic() + limit if limit else None
+            now = time.monotonic()
+            self._timeout_at = now + limit if limit else None
+            self._force_at = now + force_after if limit and force_after is not None else None
             if self._timeout_at is not None:
                 self._start_thread()
                 if self._timeout_at < self._sleeping_until:
@@ -198,7 +211,7 @@ class Watchdog:
             fired = self.fired
             self.generation += 1
             self.active = False
-            self._timeout_at = self._retry_at = None
+            self._timeout_at = self._retry_at = self._force_at = None
             return fired
 
     def retry(self, kind: str, delay: float = RETRY) -> None:
@@ -252,7 +265,8 @@ class Watchdog:
                 # check above and the signal, and the tag below lets the
                 # handler drop a signal that arrives after its cell ended.
                 if self._timeout_at is not None and self._timeout_at <= now:
-                    kind = "timeout"
+                    force = self._force_at is not None and self._force_at <= now
+                    kind = "force" if force else "timeout"
                     self.fired = True
                     self._timeout_at = now + self._refire
                     self._retry_at = None
@@ -275,8 +289,18 @@ class CellTimeouts:
         shell: Any,
         default: float,
         interrupt_db: Callable[[BaseException], None] | None = None,
+        grace: float = 2.0,
+        exit_timer: ExitTimer | None = None,
     ) -> None:
         self.shell = shell
+        self.grace = grace
+        self.exit_timer = exit_timer
+        #: Seconds after the start at which each ladder step first hit the
+        #: running cell ("interrupt", "force"; "force_raises": how many raises
+        #: the forced stop made); ``last_steps``: the same for the cell before.
+        self.steps: dict[str, float] = {}
+        self.last_steps: dict[str, float] = {}
+        self._started = 0.0
         self.kernel_limit = default
         self.kernel_limit_source = "CODEMODE_CELL_TIMEOUT"
         self.limit: float = 0.0
@@ -289,6 +313,12 @@ class CellTimeouts:
         self._trace: tuple[FrameType, Any] | None = None
         self._cancelled_kind: str | None = None
         self._shown = False
+        self.forced = ForcedStop(
+            self._is_cell,
+            _PACKAGE_DIR,
+            lambda: CellTimeoutError(self.message()),
+            lambda: self.watchdog.retry("force"),
+        )
 
     # -- limits --------------------------------------------------------------
 
@@ -321,23 +351,37 @@ class CellTimeouts:
 
     # -- around each cell ----------------------------------------------------------
 
-    def begin(self, limit: float, source: str) -> None:
-        """Arm the watchdog for the cell about to run."""
+    def begin(self, limit: float, source: str, cell: str = "") -> None:
+        """Arm the watchdog (and the exit timer) for the cell about to run.
+
+        ``cell`` names it in the exit step's message (execution count, msg_id).
+        """
         self.limit, self.limit_source = limit, source
         self._cancelled_kind = None
         self._shown = False
-        self.watchdog.begin(limit)
+        self.steps = {}
+        self._started = time.monotonic()
+        ladder = Ladder(limit, self.grace)
+        if limit and self.exit_timer is not None:
+            self.exit_timer.arm(ladder.exit_after, ladder.exit_note(cell))
+        self.watchdog.begin(limit, ladder.force_after)
 
     def end(self) -> bool:
-        """Disarm; True if the cell's deadline fired."""
+        """Disarm; True if the cell's deadline fired. Removes every trace function."""
         fired = self.watchdog.end()
+        if self.exit_timer is not None:
+            self.exit_timer.cancel()
+        if self.forced.active:
+            self.steps["force_raises"] = self.forced.raised
+        self.last_steps = self.steps
+        self.forced.remove()
         self._untrace()
         return fired
 
     def _fire(self, kind: str) -> None:
         # Runs on the watchdog thread, under its lock.
         signal.pthread_kill(self._main_ident, signal.SIGINT)
-        if kind == "timeout":
+        if kind in ("timeout", "force"):
             if self._interrupt_db is not None:
                 self._interrupt_db(CellTimeoutError(self.message()))
             _interrupt_tracked()
@@ -353,6 +397,11 @@ class CellTimeouts:
             if not self.watchdog.active:
                 raise KeyboardInterrupt  # what ipykernel's default handler does
             kind = "interrupt"
+        if kind in ("timeout", "force"):
+            self.steps.setdefault("interrupt", time.monotonic() - self._started)
+        if kind == "force" or (kind == "timeout" and self.forced.active):
+            self._force(frame)
+            return
         where = self._locate(frame)
         if where == "cell":
             raise self._exception(kind)
@@ -369,6 +418,20 @@ class CellTimeouts:
             self._cancel_task(kind)
             return
         self.watchdog.retry(kind)
+
+    def _force(self, frame: FrameType | None) -> None:
+        """Step 3: trace every frame of the main thread; raise now if this line may be hit."""
+        self.steps.setdefault("force", time.monotonic() - self._started)
+        where = self.forced.where(frame)
+        if where is None:  # IPython's machinery: tracing it would only slow it down
+            if self.task is not None and not self.task.done() and self._awaits_cell(self.task):
+                self._cancel_task("timeout")  # a waiting top-level await: no line will run
+            return
+        error = CellTimeoutError(self.message()) if where == "raise" else None
+        self._untrace()  # step 1's one-frame hook: ours replaces it
+        self.forced.install(frame)
+        if error is not None:
+            raise error
 
     def _exception(self, kind: str) -> BaseException:
         return CellTimeoutError(self.message()) if kind == "timeout" else KeyboardInterrupt()
