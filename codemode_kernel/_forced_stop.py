@@ -18,8 +18,11 @@ the package's cleanup re-raises it. Frames with no cell code below them
 would escape IPython's error display.
 
 CPython removes a trace function that raised (Python/sysmodule.c,
-``trace_trampoline``), so every raise asks for a re-install (``on_raise``:
-the watchdog signals again ~20 ms later). Nothing is installed before the
+``trace_trampoline``), so each raised error carries a small object whose
+``__del__`` re-installs the trace: when code swallows the error (an
+``except BaseException: pass`` ending, an ``__exit__`` returning True) the
+error is freed and the very next line raises again. Code that keeps the
+error alive is re-armed by the watchdog's next signal instead. Nothing is installed before the
 grace period ends, and ``remove()`` runs when the cell ends: a cell that
 never reaches step 3 runs with no trace function (benchmarks/bench_timeouts.py
 measures it).
@@ -27,12 +30,19 @@ measures it).
 
 from __future__ import annotations
 
+import dis
 import sys
+import threading
+import time
 from collections.abc import Callable
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
-__all__ = ["ForcedStop"]
+__all__ = ["PREFER_S", "ForcedStop"]
+
+#: Seconds after each (re-)install during which the raise waits for a line
+#: that no ``except``/``with``/``finally`` of the cell covers.
+PREFER_S = 0.05
 
 
 class ForcedStop:
@@ -43,17 +53,18 @@ class ForcedStop:
         is_cell: Callable[[str], bool],
         package_dir: str,
         make_error: Callable[[], BaseException],
-        on_raise: Callable[[], None],
     ) -> None:
         self._is_cell = is_cell
         self._package_dir = package_dir
         self._make_error = make_error
-        self._on_raise = on_raise
+        self._thread = threading.get_ident()
         self.active = False
         #: Times the trace raised during the current cell (a measure for the tests).
         self.raised = 0
         self._previous: Any = None
-        self._frames: list[FrameType] = []
+        self._frames: dict[int, FrameType] = {}
+        self._ranges: dict[CodeType, tuple[tuple[int, int], ...]] = {}
+        self._installed = 0.0
 
     def eligible(self, frame: FrameType | None) -> bool:
         """True if raising in ``frame`` hits the cell's code, not the package or IPython."""
@@ -74,16 +85,52 @@ class ForcedStop:
             f = f.f_back
         return None
 
+    def guarded(self, frame: FrameType | None) -> bool:
+        """True if an ``except``, ``with`` or ``finally`` of the code from ``frame`` down to
+        the outermost cell frame covers the current instruction (this package's own
+        handlers re-raise and are not counted)."""
+        stack, f, outermost = [], frame, -1
+        while f is not None:
+            if self._is_cell(f.f_code.co_filename):
+                outermost = len(stack)
+            stack.append(f)
+            f = f.f_back
+        for f in stack[: outermost + 1]:
+            if f.f_code.co_filename.startswith(self._package_dir):
+                continue
+            lasti = f.f_lasti
+            if any(start <= lasti < end for start, end in self._handled(f.f_code)):
+                return True
+        return False
+
+    def _handled(self, code: CodeType) -> tuple[tuple[int, int], ...]:
+        """Byte ranges of ``code`` that a real handler covers: one whose code starts
+        with PUSH_EXC_INFO (except, with, finally); the compiler's clean-up entries
+        (re-raise after ``except ... as e``) start otherwise and always re-raise."""
+        ranges = self._ranges.get(code)
+        if ranges is None:
+            try:
+                entries = dis._parse_exception_table(code)  # type: ignore[attr-defined]
+                ops = {i.offset: i.opname for i in dis.get_instructions(code)}
+            except (AttributeError, TypeError, ValueError):  # not CPython 3.11+ bytecode
+                entries, ops = [], {}
+            ranges = tuple(
+                (e.start, e.end) for e in entries if ops.get(e.target) == "PUSH_EXC_INFO"
+            )
+            self._ranges[code] = ranges
+        return ranges
+
     def install(self, frame: FrameType | None) -> None:
         """Trace ``frame`` and every frame below it; call on the main thread."""
         if not self.active:
             self._previous = sys.gettrace()
             self.active = True
+        self._installed = time.monotonic()
         f = frame
         while f is not None:
             f.f_trace = self._local
             f.f_trace_lines = True
-            self._frames.append(f)
+            self._frames[id(f)] = f
             f = f.f_back
         # Last: from here on every call made on this thread is traced.
         sys.settrace(self._global)
@@ -93,7 +140,7 @@ class ForcedStop:
         if not self.active:
             return
         self.active = False
-        for f in self._frames:
+        for f in self._frames.values():
             f.f_trace = None
         self._frames.clear()
         previous, self._previous = self._previous, None
@@ -106,8 +153,37 @@ class ForcedStop:
     def _local(self, frame: FrameType, event: str, arg: Any) -> Any:
         if not self.active:
             return None
-        if event == "line" and self.eligible(frame):
-            self.raised += 1
-            self._on_raise()  # CPython drops this trace function once it raises
-            raise self._make_error()
-        return self._local
+        if event != "line" or not self.eligible(frame):
+            return self._local
+        # Prefer a line no handler of the cell covers (the loop's head, the
+        # handler's own body): the error then escapes at once. Any line will do
+        # after PREFER_S, e.g. in a loop that is all inside one ``with``.
+        if time.monotonic() - self._installed < PREFER_S and self.guarded(frame):
+            return self._local
+        self.raised += 1
+        # No local name for the error: this frame is in its traceback, and a
+        # reference from here would keep it alive after it is swallowed.
+        raise self._armed_error()
+
+    def _armed_error(self) -> BaseException:
+        error = self._make_error()
+        # CPython drops this trace function once it raises: re-arm when freed.
+        error._codemode_rearm = _Rearm(self)  # type: ignore[attr-defined]
+        return error
+
+    def _rearm(self, frame: FrameType | None) -> None:
+        if self.active and threading.get_ident() == self._thread:
+            self.install(frame)
+
+
+class _Rearm:
+    """Carried by a raised error: when the error is freed (swallowed), trace again."""
+
+    __slots__ = ("_stop",)
+
+    def __init__(self, stop: ForcedStop) -> None:
+        self._stop = stop
+
+    def __del__(self) -> None:
+        # Frame 1 is the code that dropped the error (the end of its except block).
+        self._stop._rearm(sys._getframe(1))

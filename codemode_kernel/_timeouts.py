@@ -317,7 +317,6 @@ class CellTimeouts:
             self._is_cell,
             _PACKAGE_DIR,
             lambda: CellTimeoutError(self.message()),
-            lambda: self.watchdog.retry("force"),
         )
 
     # -- limits --------------------------------------------------------------
@@ -396,7 +395,8 @@ class CellTimeouts:
         if kind is None:
             if not self.watchdog.active:
                 raise KeyboardInterrupt  # what ipykernel's default handler does
-            kind = "interrupt"
+            # While forcing, an untagged signal is the forced stop's own re-arm.
+            kind = "force" if self.forced.active else "interrupt"
         if kind in ("timeout", "force"):
             self.steps.setdefault("interrupt", time.monotonic() - self._started)
         if kind == "force" or (kind == "timeout" and self.forced.active):

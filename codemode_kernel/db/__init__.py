@@ -414,6 +414,9 @@ class Database:
                 self._deadline = outer_deadline
                 elapsed = (time.perf_counter() - start) * 1000
                 self._record(kind, sql, rows, elapsed, error)
+                # The error's traceback keeps this frame: no cycle back to the
+                # error, so a caller that swallows it frees it at once.
+                error = None
                 del conn
 
     def _open_txn(self, write: bool, nested: bool) -> None:
@@ -440,7 +443,9 @@ class Database:
             c["time_ms"] += elapsed_ms
             if error is not None:
                 c["errors"] += 1
-            err = f"{type(error).__name__}: {str(error).splitlines()[0][:500]}" if error else None
+            # (... or [""]): an error without a message must not raise IndexError here
+            line = (str(error).splitlines() or [""])[0][:500] if error is not None else ""
+            err = f"{type(error).__name__}: {line}" if error is not None else None
             if not self._log:
                 self._log_since = time.monotonic()
             self._log.append((time.time(), kind, sql[:2000], rows, round(elapsed_ms, 3), err))
