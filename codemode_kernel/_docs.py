@@ -144,10 +144,7 @@ def _errors() -> str:
     from . import errors
 
     names = [n for n in errors.__all__ if n not in ("CodeModeError", "CellTimeoutError")]
-    return (
-        f"CodeModeError, the base of {', '.join(names)}; CellTimeoutError is a"
-        " KeyboardInterrupt (`except Exception` does not catch it)"
-    )
+    return f"CodeModeError, the base of {', '.join(names)}; CellTimeoutError (a KeyboardInterrupt)"
 
 
 def _column(name: str, typ: str, pk: int) -> str:
