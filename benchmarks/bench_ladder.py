@@ -1,6 +1,6 @@
 """The cell-timeout ladder (issue 18): overshoot per runaway kind, and what it costs.
 
-- Overshoot: each runaway cell of tests/test_timeout_ladder.py plus the C-level
+- Overshoot: each runaway cell of tests/kernel/test_timeout_ladder.py plus the C-level
   one, ``ladder_runs`` times in one kernel (limit ``ladder_limit``, grace
   ``ladder_grace``), reply time - limit at the client; the C-level cell is
   measured to the kernel process's exit (then the kernel is restarted).
@@ -37,11 +37,13 @@ CPU_DEF = (
 
 
 def _cases() -> dict[str, str]:
-    sys.path.insert(0, str(ROOT / "tests"))
+    paths = [str(ROOT / "tests"), str(ROOT / "tests" / "kernel")]  # kernels, the cases
+    sys.path[:0] = paths
     try:
         from test_timeout_ladder import C_LEVEL, CASES
     finally:
-        sys.path.remove(str(ROOT / "tests"))
+        for p in paths:
+            sys.path.remove(p)
     return {**{name: code for name, (code, _step) in CASES.items()}, "c_level_regex": C_LEVEL}
 
 

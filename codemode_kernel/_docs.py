@@ -12,10 +12,11 @@ import inspect
 import re
 import sqlite3
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from ._helpers import Helpers
+    from ._settings import Settings
+    from ._store import Session
     from .db import Database
 
 __all__ = ["Markdown", "docs"]
@@ -23,6 +24,14 @@ __all__ = ["Markdown", "docs"]
 #: Public Database methods that are plumbing rather than analysis API.
 _DB_SKIP = frozenset({"close", "interrupt"})
 _SCHEMA_BUDGET = 2_400  # characters for the table list; the rest is ~5,600
+
+
+class Described(Protocol):
+    """What docs() reads of ``helpers`` (a ``Helpers``)."""
+
+    session: Session
+    settings: Settings
+    db: Database
 
 
 class Markdown(str):
@@ -88,10 +97,10 @@ def _public_functions(owner: Any, names: Iterable[str]) -> list[Callable]:
     return out
 
 
-def _api(helpers: Helpers) -> list[str]:
+def _api(helpers: Described) -> list[str]:
+    from . import sql
     from .db import Database
 
-    sql = helpers.sql
     db_names = [n for n in vars(Database) if not n.startswith("_") and n not in _DB_SKIP]
     lines = ["## helpers.db"]
     for fn in _public_functions(Database, db_names):
@@ -125,7 +134,7 @@ def _seconds(value: float) -> str:
     return f"{value:g} s"
 
 
-def _limits(helpers: Helpers) -> list[str]:
+def _limits(helpers: Described) -> list[str]:
     s = helpers.settings
     return [
         "## Limits in force",
@@ -152,6 +161,8 @@ def _column(name: str, typ: str, pk: int) -> str:
 
 
 def _tables(db: Database, *, max_columns: int, budget: int) -> list[str]:
+    from .db._introspect import row_counts
+
     schema = db.schema()
     names = db.tables()
     lines = [f"## Tables in this session ({len(names)})"]
@@ -164,7 +175,7 @@ def _tables(db: Database, *, max_columns: int, budget: int) -> list[str]:
         if len(parts) > max_columns:
             parts = [*parts[:max_columns], f"… +{len(parts) - max_columns} more"]
         try:
-            count = db._row_counts([name])[name]
+            count = row_counts(db.connection, [name])[name]
             rows = f"{count:,} row{'s' if count != 1 else ''}"
         except sqlite3.Error:  # e.g. a table created by a newer SQLite
             rows = "rows unknown"
@@ -183,7 +194,7 @@ def _tables(db: Database, *, max_columns: int, budget: int) -> list[str]:
 
 
 def docs(
-    helpers: Helpers, *, max_columns: int = 20, schema_chars: int = _SCHEMA_BUDGET
+    helpers: Described, *, max_columns: int = 20, schema_chars: int = _SCHEMA_BUDGET
 ) -> Markdown:
     """Markdown describing ``helpers``, the session's tables and the limits in force.
 

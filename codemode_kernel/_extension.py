@@ -30,21 +30,14 @@ def load(shell: Any) -> None:
     ``CODEMODE_SESSION_ID``, else the notebook path, else a new id), the
     magics and the display. The cell timeout needs the kernel and is absent.
     """
-    import os
-
-    from ._helpers import Helpers
-    from ._settings import resolve_settings
-    from ._store import SessionStore, resolve_session_id
+    from ._bootstrap import start
 
     helpers = getattr(shell, "codemode_helpers", None)
     if helpers is None:
-        settings, warnings = resolve_settings({}, os.environ)
-        for w in warnings:
+        started = start()
+        for w in started.warnings:
             print(f"codemode: {w}")
-        sid, _ = resolve_session_id(settings.session_id, os.environ, None)
-        session = SessionStore(settings.sessions_dir).open(sid)
-        session.acquire()
-        helpers = Helpers(session, settings)
+        helpers = started.helpers
         shell.codemode_helpers = helpers
     # Else the codemode kernel, or loaded before (maybe %reset since): keep
     # that session and put the same helpers back.

@@ -641,3 +641,56 @@ def statement_params_check(stmt: Statement, params: object, n: int = 1) -> None:
         raise ValueError(
             f"{label} has {stmt.positional} ? placeholder(s) but {len(params)} value(s) were given"
         )
+
+
+class ParserGuard:
+    """The parser layer as :class:`~codemode_kernel.db.Database` calls it.
+
+    This object is the guard's seam: the tests that prove the engine layer
+    (the authorizer) blocks on its own give a Database :class:`EngineOnly`
+    instead (``db.guard = EngineOnly()``). Nothing else replaces it.
+    """
+
+    def statements(self, sql: object, *, max_length: int) -> tuple[Statement, ...]:
+        """The statements of a user's SQL text, checked: TypeError unless a str,
+        ValueError for a NUL byte, more than ``max_length`` characters or no
+        statement, SQLBlockedError/SQLSyntaxError if one is refused."""
+        if sql is None or not isinstance(sql, str):
+            hint = "; decode it first (sql.decode())" if isinstance(sql, bytes) else ""
+            raise TypeError(f"SQL must be a str, got {type(sql).__name__}{hint}")
+        if "\x00" in sql:
+            raise ValueError(f"SQL contains a NUL byte at position {sql.index(chr(0))}")
+        if len(sql) > max_length:
+            raise ValueError(
+                f"SQL is {len(sql):,} characters; the limit is {max_length:,}."
+                " Pass data as params or with batch_insert() instead of inlining it"
+            )
+        stmts = self.classify(sql)
+        if not stmts:
+            raise ValueError("SQL is empty (only whitespace or comments); nothing to run")
+        return stmts
+
+    def classify(self, sql: str) -> tuple[Statement, ...]:
+        """The statements of ``sql`` (SQLBlockedError/SQLSyntaxError if one is refused)."""
+        return classify(sql)
+
+    def check_params(self, stmt: Statement, params: object) -> None:
+        """ValueError/TypeError if ``params`` does not fit the statement's placeholders."""
+        statement_params_check(stmt, params)
+
+    def check_built(self, sql: str) -> None:
+        """Check a statement the kernel built for the user (batch_insert's DDL)."""
+        classify(sql)
+
+
+class EngineOnly(ParserGuard):
+    """No parser layer (tests only): statements are split, not checked."""
+
+    def classify(self, sql: str) -> tuple[Statement, ...]:
+        return tuple(Statement("?", t, o, True, 0, frozenset()) for o, t in split_statements(sql))
+
+    def check_params(self, stmt: Statement, params: object) -> None:
+        return None
+
+    def check_built(self, sql: str) -> None:
+        return None

@@ -55,6 +55,11 @@ class Helpers:
         return self._db
 
     @property
+    def open_db(self) -> Database | None:
+        """The Database if it was made, else None (never makes or opens one)."""
+        return self._db
+
+    @property
     def sql(self) -> ModuleType:
         """SQL builders: ``helpers.db.query(helpers.sql.count_by("t", "col"))``."""
         from . import sql

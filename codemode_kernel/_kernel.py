@@ -14,12 +14,14 @@ from ipykernel.zmqshell import ZMQInteractiveShell
 from traitlets import Enum, Float, Integer, List, Type, Unicode
 
 from . import __version__
+from ._bootstrap import start
 from ._exit_timer import NOTE_NAME, ExitTimer, take_note
 from ._helpers import Helpers
 from ._lifecycle import Lifecycle
-from ._settings import resolve_settings
-from ._store import SessionStore, resolve_session_id
-from ._timeouts import CellTimeouts, install_sqlite_tracking, register_magics
+from ._settings import SETTINGS
+from ._sqlite_tracking import install_sqlite_tracking
+from ._timeouts import CellTimeouts, register_magics
+from ._tracebacks import ErrorDisplay
 
 __all__ = ["CodeModeKernel", "CodeModeShell"]
 
@@ -30,14 +32,14 @@ class CodeModeShell(ZMQInteractiveShell):
     """The kernel's shell: puts ``helpers`` back after ``%reset``."""
 
     codemode_helpers: Helpers | None = None
-    codemode_timeouts: CellTimeouts | None = None
+    codemode_errors: ErrorDisplay | None = None
 
     def _showtraceback(self, etype: Any, evalue: Any, stb: Any) -> None:
         # Every error display passes here: a cell cancelled or interrupted
         # by its watchdog is shown as the one-line CellTimeoutError.
-        timeouts = self.codemode_timeouts
-        if timeouts is not None:
-            etype, evalue, stb = timeouts.rewrite(etype, evalue, stb)
+        errors = self.codemode_errors
+        if errors is not None:
+            etype, evalue, stb = errors.rewrite(etype, evalue, stb)
         super()._showtraceback(etype, evalue, stb)
 
     def init_user_ns(self) -> None:
@@ -86,31 +88,15 @@ class CodeModeKernel(IPythonKernel):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        configured = {
-            name: getattr(self, name)
-            for name in (
-                "session_id",
-                "data_dir",
-                "cell_timeout",
-                "cell_timeout_grace",
-                "query_timeout",
-                "max_rows",
-                "session_ttl",
-                "on_shutdown",
-                "max_db_mb",
-            )
-        }
-        self.settings, self.setting_warnings = resolve_settings(configured, os.environ)
+        configured = {s.name: getattr(self, s.name) for s in SETTINGS}
+        started = start(configured, os.environ, getattr(self.parent, "connection_file", None))
+        self.settings, self.setting_warnings = started.settings, started.warnings
         for warning in self.setting_warnings:
             self.log.warning("codemode: %s", warning)
-        connection_file = getattr(self.parent, "connection_file", None)
-        sid, self.session_id_source = resolve_session_id(
-            self.settings.session_id, os.environ, connection_file
-        )
-        self.store = SessionStore(self.settings.sessions_dir)
-        self.codemode_session = self.store.open(sid)
-        self.codemode_session.acquire()
-        self.helpers = Helpers(self.codemode_session, self.settings)
+        self.session_id_source = started.session_id_source
+        self.store = started.store
+        self.codemode_session = started.session
+        self.helpers = started.helpers
         self.shell.codemode_helpers = self.helpers
         self.shell.inject_helpers()
         from ._extension import setup_shell
@@ -128,7 +114,8 @@ class CodeModeKernel(IPythonKernel):
             grace=self.settings.cell_timeout_grace,
             exit_timer=ExitTimer(note),
         )
-        self.shell.codemode_timeouts = self.timeouts
+        self.errors = ErrorDisplay(self.shell, self.timeouts)
+        self.shell.codemode_errors = self.errors
         register_magics(self.shell, self.timeouts)
         self.lifecycle = Lifecycle(
             self.store, self.codemode_session, self.helpers, self.settings, self.log
@@ -148,11 +135,11 @@ class CodeModeKernel(IPythonKernel):
         )
 
     def _interrupt_db(self, error: BaseException | None = None) -> None:
-        db = self.helpers._db  # never open the database just to interrupt it
+        db = self.helpers.open_db  # never open the database just to interrupt it
         if db is not None:
             db.interrupt(error)
 
-    # -- SIGINT: see timeouts.py ----------------------------------------------
+    # -- SIGINT: see _timeouts.py ----------------------------------------------
 
     def pre_handler_hook(self) -> None:
         super().pre_handler_hook()  # saves the idle handler for post_handler_hook
@@ -185,13 +172,14 @@ class CodeModeKernel(IPythonKernel):
         parent = self.get_parent() or {}
         label = f"[{self.shell.execution_count}] (msg_id {parent.get('header', {}).get('msg_id')})"
         self.timeouts.begin(limit, source, label)
+        self.errors.begin_cell()
         try:
             reply = await super().do_execute(code, silent, *args, **kwargs)
         finally:
             fired = self.timeouts.end()
             self.lifecycle.after_cell()
         if isinstance(reply, dict):
-            reply = self.timeouts.finish_reply(reply, fired)
+            reply = self.errors.finish_reply(reply, fired)
         return reply
 
     def do_shutdown(self, restart: bool) -> Any:

@@ -14,7 +14,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SETTINGS", "Setting", "Settings", "default_data_dir", "resolve_settings"]
+__all__ = [
+    "SETTINGS",
+    "Setting",
+    "Settings",
+    "default_data_dir",
+    "parse_overrides",
+    "resolve_settings",
+]
 
 
 def default_data_dir() -> Path:
@@ -157,6 +164,20 @@ class Settings:
     def sessions_dir(self) -> Path:
         """The data dir, with its default filled in."""
         return self.data_dir or default_data_dir()
+
+
+def parse_overrides(**values: Any) -> dict[str, Any]:
+    """Parse run-time changes of settings (``None``: unchanged), e.g. for
+    ``helpers.db.set_limits``; ValueError naming the bad one."""
+    parse = {s.name: s.parse for s in SETTINGS}
+    changes = {}
+    for name, value in values.items():
+        if value is not None:
+            try:
+                changes[name] = parse[name](value)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{name}={value!r} is invalid: {exc}") from None
+    return changes
 
 
 def resolve_settings(

@@ -1,6 +1,9 @@
-"""Cell timeouts: one watchdog thread, the kernel's SIGINT handler, ``%timeout``.
+"""Cell timeouts, the IPython glue: the kernel's SIGINT handler and ``%timeout``.
 
-How a timeout travels (see ``notes/ipykernel-facts.md`` for the measurements):
+The limits and the watchdog thread are in :mod:`._watchdog` (no IPython);
+the error display is in :mod:`._tracebacks`.
+
+How a timeout travels (docs/timeouts.md has the measurements):
 
 1. ``CellTimeouts.begin`` arms the deadline of the cell about to run; the
    long-lived watchdog thread sleeps on a ``Condition`` until it.
@@ -20,7 +23,7 @@ How a timeout travels (see ``notes/ipykernel-facts.md`` for the measurements):
 5. A grace period later the signals become "force": the cell is stopped at
    its next line wherever it is (``_forced_stop.py``); a grace period after
    that, faulthandler's C timer exits the process (``_exit_timer.py``). The
-   step times are ``_ladder.Ladder``'s.
+   step times are ``_ladder.Ladder``'s (docs/timeouts.md).
 
 A signal is always tagged with the generation (cell) it was sent for; a
 signal that arrives after its cell ended is ignored, so a stale watchdog can
@@ -31,15 +34,10 @@ never hit the next cell. An interrupt that did not come from the watchdog
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import math
-import re
 import signal
-import sqlite3
 import sys
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -48,54 +46,13 @@ from typing import Any
 from ._exit_timer import ExitTimer
 from ._forced_stop import ForcedStop
 from ._ladder import Ladder
+from ._sqlite_tracking import interrupt_tracked
+from ._watchdog import Watchdog, limit_for, parse_cell_magic, parse_limit, timeout_message
 from .errors import CellTimeoutError
 
-__all__ = [
-    "REFIRE",
-    "CellTimeouts",
-    "Watchdog",
-    "install_sqlite_tracking",
-    "parse_cell_magic",
-    "parse_limit",
-    "tracked_connections",
-]
+__all__ = ["CellTimeouts", "register_magics"]
 
-#: Seconds between repeated interrupts of a cell that is past its deadline.
-REFIRE = 0.25
-#: Seconds before re-signalling when SIGINT landed outside the cell's code.
-RETRY = 0.02
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
-_CELL_MAGIC = re.compile(r"^%%timeout(?:[ \t]+(\S*))?[ \t]*$")
-
-
-def parse_limit(raw: object) -> float:
-    """A timeout in seconds from user input; 0 (or off/none) turns it off."""
-    if isinstance(raw, str) and raw.strip().lower() in ("off", "none", "0"):
-        return 0.0
-    if isinstance(raw, bool):
-        raise ValueError(f"timeout must be a number of seconds, got {raw!r}")
-    try:
-        value = float(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"timeout must be a number of seconds, got {raw!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"timeout must be a finite number >= 0, got {raw!r}")
-    return value
-
-
-def parse_cell_magic(code: str) -> float | None:
-    """The limit of a ``%%timeout N`` first line, or None if there is none (or it is invalid)."""
-    for line in code.splitlines():
-        if not line.strip():
-            continue
-        m = _CELL_MAGIC.match(line.strip())
-        if not m or not m.group(1):
-            return None
-        try:
-            return parse_limit(m.group(1))
-        except ValueError:
-            return None  # left in place: the magic itself reports the error
-    return None
 
 
 def _strip_cell_magic(lines: list[str]) -> list[str]:
@@ -109,180 +66,8 @@ def _strip_cell_magic(lines: list[str]) -> list[str]:
     return lines
 
 
-# -- raw sqlite3 connections ----------------------------------------------------
-
-# No lock around it: the watchdog reads it while holding its own lock, and a
-# SIGINT handler on the main thread may need that lock, so a second lock here
-# could deadlock. ``set.add`` and ``list(set)`` are atomic under the GIL.
-_tracked: weakref.WeakSet = weakref.WeakSet()
-
-
-class _TrackedConnection(sqlite3.Connection):
-    """A plain ``sqlite3.Connection`` that the watchdog can find (it allows weakrefs)."""
-
-
-def tracked_connections() -> list[sqlite3.Connection]:
-    """Open connections made with ``sqlite3.connect`` since tracking was installed."""
-    conns = (ref() for ref in list(_tracked.data))
-    return [c for c in conns if c is not None]
-
-
-def install_sqlite_tracking() -> None:
-    """Make ``sqlite3.connect`` remember its connections so a timeout can interrupt them.
-
-    Limits: connections made with a custom ``factory`` whose instances do not
-    allow weak references, or through a ``connect`` imported before the
-    kernel started, are not tracked.
-    """
-    original = sqlite3.connect
-    if getattr(original, "_codemode_tracking", False):
-        return
-
-    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        if len(args) < 6 and "factory" not in kwargs:
-            kwargs["factory"] = _TrackedConnection
-        conn = original(*args, **kwargs)
-        with contextlib.suppress(TypeError):
-            _tracked.add(conn)
-        return conn
-
-    connect._codemode_tracking = True  # type: ignore[attr-defined]
-    connect.__doc__ = original.__doc__
-    connect.__wrapped__ = original  # type: ignore[attr-defined]
-    sqlite3.connect = connect
-    sqlite3.dbapi2.connect = connect
-
-
-def _interrupt_tracked() -> None:
-    for conn in tracked_connections():
-        with contextlib.suppress(Exception):  # closed, or closing in another thread
-            conn.interrupt()
-
-
-# -- the watchdog thread ----------------------------------------------------------
-
-
-class Watchdog:
-    """One long-lived thread that signals the main thread at a cell's deadline.
-
-    Per cell it costs a lock round-trip (and a wake-up only when the new
-    deadline is earlier than the one the thread sleeps towards).
-    """
-
-    def __init__(self, fire: Callable[[str], None], refire: float = REFIRE) -> None:
-        self._fire = fire
-        self._refire = refire
-        self._cond = threading.Condition(threading.RLock())
-        self.generation = 0
-        self.active = False
-        self.fired = False
-        self._timeout_at: float | None = None
-        self._force_at: float | None = None
-        self._retry_at: float | None = None
-        self._retry_kind = "interrupt"
-        self._sent: tuple[int, str] | None = None
-        self._sleeping_until = math.inf
-        self._stopped = False
-        self._thread: threading.Thread | None = None
-
-    def begin(self, limit: float | None, force_after: float | None = None) -> int:
-        """A cell starts; ``limit`` seconds (None or 0: no deadline). Returns its generation.
-
-        From ``force_after`` s after the start on, the signals are "force" ones.
-        """
-        with self._cond:
-            self.generation += 1
-            self.active = True
-            self.fired = False
-            self._sent = None
-            self._retry_at = None
-            now = time.monotonic()
-            self._timeout_at = now + limit if limit else None
-            self._force_at = now + force_after if limit and force_after is not None else None
-            if self._timeout_at is not None:
-                self._start_thread()
-                if self._timeout_at < self._sleeping_until:
-                    self._cond.notify()
-            return self.generation
-
-    def end(self) -> bool:
-        """The cell ended; True if its deadline fired. Pending signals become stale."""
-        with self._cond:
-            fired = self.fired
-            self.generation += 1
-            self.active = False
-            self._timeout_at = self._retry_at = self._force_at = None
-            return fired
-
-    def retry(self, kind: str, delay: float = RETRY) -> None:
-        """Signal the current cell again after ``delay`` s (SIGINT landed at a bad spot)."""
-        with self._cond:
-            if not self.active:
-                return
-            self._retry_at = time.monotonic() + delay
-            self._retry_kind = kind
-            self._start_thread()
-            self._cond.notify()
-
-    def claim(self) -> str | None:
-        """Called by the SIGINT handler: who sent this signal?
-
-        "timeout" or "interrupt" (a retry of the button) for the running cell,
-        "stale" for a signal sent for a cell that already ended, None if the
-        watchdog did not send it (the Interrupt button, ``kill -INT``).
-        """
-        with self._cond:
-            sent, self._sent = self._sent, None
-            if sent is None:
-                return None
-            gen, kind = sent
-            return kind if self.active and gen == self.generation else "stale"
-
-    def stop(self) -> None:
-        """End the thread (kernel shutdown)."""
-        with self._cond:
-            self._stopped = True
-            self.active = False
-            self._cond.notify()
-
-    def _start_thread(self) -> None:
-        if self._thread is None and not self._stopped:
-            self._thread = threading.Thread(target=self._run, name="codemode-watchdog", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        with self._cond:
-            while not self._stopped:
-                due = [t for t in (self._timeout_at, self._retry_at) if t is not None]
-                now = time.monotonic()
-                when = min(due) if due and self.active else math.inf
-                if when > now:
-                    self._sleeping_until = when
-                    self._cond.wait(None if when == math.inf else when - now)
-                    self._sleeping_until = math.inf
-                    continue
-                # Still under the lock: ``end()`` cannot slip between the
-                # check above and the signal, and the tag below lets the
-                # handler drop a signal that arrives after its cell ended.
-                if self._timeout_at is not None and self._timeout_at <= now:
-                    force = self._force_at is not None and self._force_at <= now
-                    kind = "force" if force else "timeout"
-                    self.fired = True
-                    self._timeout_at = now + self._refire
-                    self._retry_at = None
-                else:
-                    kind = self._retry_kind
-                    self._retry_at = None
-                self._sent = (self.generation, kind)
-                with contextlib.suppress(Exception):  # must not kill the watchdog
-                    self._fire(kind)
-
-
-# -- the kernel side ----------------------------------------------------------------
-
-
 class CellTimeouts:
-    """Cell timeouts of one kernel: limits, the SIGINT handler, error rewriting."""
+    """Cell timeouts of one kernel: its limit, the watchdog and the SIGINT handler."""
 
     def __init__(
         self,
@@ -311,42 +96,21 @@ class CellTimeouts:
         self.task: asyncio.Future | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._trace: tuple[FrameType, Any] | None = None
-        self._cancelled_kind: str | None = None
-        self._shown = False
+        #: "timeout"/"interrupt" if this cell's task was cancelled (await cells).
+        self.cancelled_kind: str | None = None
         self.forced = ForcedStop(
-            self._is_cell,
-            _PACKAGE_DIR,
-            lambda: CellTimeoutError(self.message()),
+            self._is_cell, _PACKAGE_DIR, lambda: CellTimeoutError(self.message())
         )
 
     # -- limits --------------------------------------------------------------
 
     def limit_for(self, code: str, metadata: dict | None) -> tuple[float, str, str | None]:
-        """(limit, where it came from, a warning or None) for one execution.
-
-        Precedence: the cell's ``%%timeout N`` line, then the request's
-        ``{"codemode": {"timeout": N}}`` metadata, then ``%timeout``/the setting.
-        """
-        cell = parse_cell_magic(code)
-        if cell is not None:
-            return cell, "%%timeout", None
-        meta = (metadata or {}).get("codemode")
-        if isinstance(meta, dict) and meta.get("timeout") is not None:
-            try:
-                return parse_limit(meta["timeout"]), "execute request metadata", None
-            except ValueError as exc:
-                warning = f"codemode: ignored metadata codemode.timeout: {exc}"
-                return self.kernel_limit, self.kernel_limit_source, warning
-        return self.kernel_limit, self.kernel_limit_source, None
+        """(limit, where it came from, a warning or None): see :func:`limit_for`."""
+        return limit_for(code, metadata, self.kernel_limit, self.kernel_limit_source)
 
     def message(self) -> str:
-        """The one-line explanation of a timeout: the limit and how to change it."""
-        return (
-            f"the cell ran longer than its {self.limit:g} s limit ({self.limit_source}) and was"
-            " interrupted. Raise it for this cell with '%%timeout N' as its first line, for this"
-            " kernel with '%timeout N' (0 = off), per request with metadata"
-            ' {"codemode": {"timeout": N}}, or with CODEMODE_CELL_TIMEOUT'
-        )
+        """The one-line explanation of the running cell's timeout."""
+        return timeout_message(self.limit, self.limit_source)
 
     # -- around each cell ----------------------------------------------------------
 
@@ -356,8 +120,7 @@ class CellTimeouts:
         ``cell`` names it in the exit step's message (execution count, msg_id).
         """
         self.limit, self.limit_source = limit, source
-        self._cancelled_kind = None
-        self._shown = False
+        self.cancelled_kind = None
         self.steps = {}
         self._started = time.monotonic()
         ladder = Ladder(limit, self.grace)
@@ -383,7 +146,7 @@ class CellTimeouts:
         if kind in ("timeout", "force"):
             if self._interrupt_db is not None:
                 self._interrupt_db(CellTimeoutError(self.message()))
-            _interrupt_tracked()
+            interrupt_tracked()
 
     # -- SIGINT ------------------------------------------------------------------
 
@@ -395,8 +158,7 @@ class CellTimeouts:
         if kind is None:
             if not self.watchdog.active:
                 raise KeyboardInterrupt  # what ipykernel's default handler does
-            # While forcing, an untagged signal is the forced stop's own re-arm.
-            kind = "force" if self.forced.active else "interrupt"
+            kind = "interrupt"
         if kind in ("timeout", "force"):
             self.steps.setdefault("interrupt", time.monotonic() - self._started)
         if kind == "force" or (kind == "timeout" and self.forced.active):
@@ -404,14 +166,14 @@ class CellTimeouts:
             return
         where = self._locate(frame)
         if where == "cell":
-            raise self._exception(kind)
+            raise self.exception(kind)
         if isinstance(where, tuple):  # in the kernel's helpers, called from the cell
             if kind == "interrupt":
                 # The button: a running statement would otherwise go on to
                 # query_timeout (the watchdog's own fire already did this).
                 if self._interrupt_db is not None:
                     self._interrupt_db(KeyboardInterrupt())
-                _interrupt_tracked()
+                interrupt_tracked()
             self._arm_trace(where[1], kind)
             return
         if self.task is not None and not self.task.done() and self._awaits_cell(self.task):
@@ -433,7 +195,7 @@ class CellTimeouts:
         if error is not None:
             raise error
 
-    def _exception(self, kind: str) -> BaseException:
+    def exception(self, kind: str) -> BaseException:
         return CellTimeoutError(self.message()) if kind == "timeout" else KeyboardInterrupt()
 
     def _is_cell(self, filename: str) -> bool:
@@ -472,7 +234,7 @@ class CellTimeouts:
 
         def cancel() -> None:
             if self.watchdog.active and self.watchdog.generation == gen and not task.done():
-                self._cancelled_kind = kind
+                self.cancelled_kind = kind
                 task.cancel()
 
         # call_soon_threadsafe wakes the loop; ipykernel's own add_callback does not.
@@ -488,7 +250,7 @@ class CellTimeouts:
             if event in ("line", "return", "exception") and self._trace is not None:
                 self._untrace()
                 if self.watchdog.active:
-                    raise self._exception(kind)
+                    raise self.exception(kind)
             return local
 
         def global_(frame: FrameType, event: str, arg: Any) -> None:
@@ -507,65 +269,6 @@ class CellTimeouts:
             sys.settrace(previous)
 
     # -- error display -------------------------------------------------------------
-
-    def one_line(self, etype: type, value: BaseException) -> list[str]:
-        """The structured traceback of a timeout: one line, no chained context."""
-        value.__context__ = None
-        value.__cause__ = None
-        value.__suppress_context__ = True
-        self._shown = True
-        return self.shell.InteractiveTB.get_exception_only(etype, value)
-
-    def custom_exc(self, shell: Any, etype: type, value: BaseException, tb: Any, tb_offset=None):
-        """``set_custom_exc`` handler for ``CellTimeoutError``: shows the one-line error."""
-        stb = self.one_line(etype, value)
-        # IPython 9 ignores what a custom handler returns: show it ourselves.
-        shell._showtraceback(etype, value, stb)
-        return stb
-
-    def rewrite(self, etype: type, evalue: Any, stb: list[str]) -> tuple[type, Any, list[str]]:
-        """Show a cancelled/interrupted cell whose deadline fired as ``CellTimeoutError``."""
-        if isinstance(etype, type) and issubclass(etype, CellTimeoutError):
-            if isinstance(evalue, BaseException):
-                return etype, evalue, self.one_line(etype, evalue)
-            return etype, evalue, stb
-        interrupted = isinstance(etype, type) and (
-            issubclass(etype, (KeyboardInterrupt, asyncio.CancelledError))
-            # a raw sqlite3 statement that the watchdog interrupted
-            or (issubclass(etype, sqlite3.OperationalError) and str(evalue) == "interrupted")
-        )
-        if interrupted and self.watchdog.active and self.watchdog.fired:
-            err = CellTimeoutError(self.message())
-            return CellTimeoutError, err, self.one_line(CellTimeoutError, err)
-        cancelled = isinstance(etype, type) and issubclass(etype, asyncio.CancelledError)
-        if cancelled and self._cancelled_kind == "interrupt":
-            return KeyboardInterrupt, KeyboardInterrupt(), stb
-        return etype, evalue, stb
-
-    def finish_reply(self, reply: dict, fired: bool) -> dict:
-        """The execute reply as the client should see it (timeout, or the button's interrupt)."""
-        if fired:
-            return self.timed_out_reply(reply)
-        if self._cancelled_kind == "interrupt" and reply.get("ename") == "CancelledError":
-            reply.update(ename="KeyboardInterrupt", evalue="")
-        return reply
-
-    def timed_out_reply(self, reply: dict) -> dict:
-        """Make the execute reply of a cell whose deadline fired report the timeout."""
-        shown = self._shown
-        err = CellTimeoutError(self.message())
-        stb = self.one_line(CellTimeoutError, err)
-        if not shown:
-            # The cell ended "ok" (or with another error) after its deadline.
-            self.shell._showtraceback(CellTimeoutError, err, stb)
-        reply.update(
-            status="error",
-            ename="CellTimeoutError",
-            evalue=str(err),
-            traceback=stb,
-            user_expressions={},
-        )
-        return reply
 
 
 # -- %timeout ----------------------------------------------------------------------

@@ -11,23 +11,33 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._guard import check_identifier, classify
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .db import Database
 
-__all__ = ["Explorer", "Pager", "browse", "explore"]
+__all__ = ["Explorer", "Pager", "Source", "browse", "explore"]
 
 PAGE_SIZES = (10, 25, 50, 100, 250, 500)
 SAMPLE_ROWS = 10
 _ALIAS = "_codemode_browse"
 
 
-def _source(db: Database, table_or_sql: str) -> tuple[Any, str]:
+class Source(Protocol):
+    """What the widgets use of ``helpers.db`` (a :class:`~codemode_kernel.db.Database`)."""
+
+    settings: Any
+    connection: Any
+
+    def query(self, sql: str, params: Any = None, *, limit: int | None = None) -> Any: ...
+    def tables(self) -> list[str]: ...
+    def schema(self, table: str | None = None) -> Any: ...
+
+
+def _source(db: Source, table_or_sql: str) -> tuple[Any, str]:
     """(sqlglot FROM source, label) for a table name or a single SELECT."""
     from sqlglot import exp, parse_one
 
@@ -62,7 +72,7 @@ class Pager:
 
     def __init__(
         self,
-        db: Database,
+        db: Source,
         table_or_sql: str,
         page_size: int = 50,
         params: Mapping | None = None,
@@ -215,7 +225,7 @@ def _styled(table_html: str) -> str:
 
 
 def browse(
-    db: Database, table_or_sql: str, page_size: int = 50, *, params: Mapping | None = None
+    db: Source, table_or_sql: str, page_size: int = 50, *, params: Mapping | None = None
 ) -> Pager:
     """A pager over a table or a SELECT (``params`` bind its placeholders)."""
     return Pager(db, table_or_sql, page_size=page_size, params=params)
@@ -224,11 +234,13 @@ def browse(
 class Explorer:
     """Schema explorer: tables with row counts; columns, indexes and first rows of one."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Source) -> None:
         import ipywidgets as w
 
         self.db = db
-        self.counts = db._row_counts(db.tables())
+        from .db._introspect import row_counts
+
+        self.counts = row_counts(db.connection, db.tables())
         options = [(f"{t} ({n:,} rows)", t) for t, n in self.counts.items()]
         self.table_picker = w.Select(
             options=options, rows=min(12, max(3, len(options))), description="tables"
@@ -299,6 +311,6 @@ class Explorer:
         return bundle
 
 
-def explore(db: Database) -> Explorer:
+def explore(db: Source) -> Explorer:
     """A schema explorer over the session database."""
     return Explorer(db)

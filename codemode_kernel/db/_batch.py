@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 from .._ddl import add_column_sql, create_table_sql, insert_sql
 from .._guard import check_identifier
 from .._records import SIMPLE_TYPES, column_type, convert, merge_types
+from ._introspect import table_columns
 
 if TYPE_CHECKING:
-    from . import Database
+    from .._guard import ParserGuard
+    from ._connection import Connection
 
 __all__ = ["BatchWriter"]
 
@@ -53,7 +55,9 @@ class BatchWriter:
 
     def __init__(
         self,
-        db: Database,
+        connection: Connection,
+        guard: ParserGuard,
+        query_timeout: Callable[[], float],
         table: str,
         records: Any,
         *,
@@ -61,7 +65,9 @@ class BatchWriter:
         create: bool,
         progress: bool | None,
     ) -> None:
-        self.db = db
+        self.connection = connection
+        self.guard = guard
+        self.query_timeout = query_timeout
         self.table = table
         self.chunk_size = chunk_size
         self.create = create
@@ -111,9 +117,9 @@ class BatchWriter:
 
     # -- the work -----------------------------------------------------------
 
-    def run(self) -> tuple[int, int]:
-        db = self.db
-        existing = [r[1] for r in db._table_columns(self.table)]
+    def run(self) -> int:
+        """Insert every record; the count. Called inside the caller's transaction."""
+        existing = [r[1] for r in table_columns(self.connection, self.table)]
         known = set(existing)  # columns the table has
         used: list[str] = []  # columns this call writes (others keep their DEFAULT)
         count = 0
@@ -126,7 +132,7 @@ class BatchWriter:
                 rows = _fast_rows(chunk, getter, len(used)) if getter is not None else None
                 if rows is not None:
                     rows = self._convert(rows)
-                    db._execute_many(insert, rows)
+                    self._write(insert, rows)
                     count += len(rows)
                     bar = self._tick(bar, len(rows), count, started)
                     continue
@@ -152,7 +158,7 @@ class BatchWriter:
                 if insert is None:
                     continue
                 rows = self._rows(chunk, used)
-                db._execute_many(insert, rows)
+                self._write(insert, rows)
                 count += len(rows)
                 bar = self._tick(bar, len(rows), count, started)
             if count == 0 and not existing:
@@ -164,7 +170,18 @@ class BatchWriter:
         finally:
             if bar is not None:
                 bar.close()
-        return count, count
+        return count
+
+    def _write(self, sql: str, rows: list[tuple]) -> None:
+        # batch_insert streams for as long as its records last: query_timeout
+        # bounds each chunk's SQL, not the whole call (nor the caller's generator).
+        self.connection.restart_deadline(self.query_timeout())
+        self.connection.executemany(sql, rows)
+
+    def _run_built(self, sql: str) -> None:
+        """Run a statement the kernel built for the user, under the user policy."""
+        self.guard.check_built(sql)
+        self.connection.execute(sql).close()
 
     def _fresh_keys(self, chunk: list, used: set[str]) -> list[str]:
         fresh: dict[str, None] = {}
@@ -190,13 +207,13 @@ class BatchWriter:
 
     def _create(self, chunk: list, new: list[str]) -> None:
         decls = {c: self._votes(chunk, c, self._index(c)) for c in new}
-        self.db._execute_built(create_table_sql(self.table, decls, if_not_exists=False))
+        self._run_built(create_table_sql(self.table, decls, if_not_exists=False))
         self.statements += 1
 
     def _add_columns(self, chunk: list, new: list[str]) -> None:
         for c in new:
             decl = self._votes(chunk, c, self._index(c))
-            self.db._execute_built(add_column_sql(self.table, c, decl))
+            self._run_built(add_column_sql(self.table, c, decl))
             self.statements += 1
             self.added.append(c)
 

@@ -8,12 +8,15 @@ that is where an index would let SQLite seek instead of reading every row.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from .._ddl import quote
+from ._introspect import index_first_columns, table_columns
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from . import Database
+    from ._connection import Connection
 
 __all__ = ["explain_plan"]
 
@@ -35,9 +38,15 @@ def _filter_columns(sql: str) -> dict[str, set[str]]:
     return out
 
 
-def explain_plan(db: Database, sql: str, rows: list[tuple]) -> pd.DataFrame:
+def explain_plan(connection: Connection, sql: str, params: Any) -> pd.DataFrame:
+    """``EXPLAIN QUERY PLAN`` of one user statement (run under the guard), with a
+    note per step: columns id, parent, detail, note."""
     import pandas as pd
 
+    with connection.lock:
+        rows = connection.execute(
+            f"EXPLAIN QUERY PLAN {sql}", params if params is not None else ()
+        ).fetchall()
     used = _filter_columns(sql)
     notes = []
     for _id, _parent, _notused, detail in rows:
@@ -49,16 +58,14 @@ def explain_plan(db: Database, sql: str, rows: list[tuple]) -> pd.DataFrame:
             cols = set(used.get(alias, set())) | set(used.get(table.lower(), set()))
             if len(used) == 1 or "" in used:
                 cols |= used.get("", set())
-            table_cols = {r[1].lower(): r[1] for r in db._table_columns(table)}
-            indexed = _indexed_first_columns(db, table)
+            table_cols = {r[1].lower(): r[1] for r in table_columns(connection, table)}
+            indexed = index_first_columns(connection, table)
             hints = sorted(
                 table_cols[c.lower()]
                 for c in cols
                 if c.lower() in table_cols and c.lower() not in indexed
             )
             if hints:
-                from .._ddl import quote
-
                 idx = ", ".join(quote(c) for c in hints[:1])
                 note = (
                     f"full scan of {table}: every row is read. The query filters on"
@@ -73,16 +80,3 @@ def explain_plan(db: Database, sql: str, rows: list[tuple]) -> pd.DataFrame:
         [(r[0], r[1], r[3], n) for r, n in zip(rows, notes, strict=True)],
         columns=["id", "parent", "detail", "note"],
     )
-
-
-def _indexed_first_columns(db: Database, table: str) -> set[str]:
-    with db._internal() as conn:
-        idx = conn.execute(db._sql("SELECT name FROM pragma_index_list(?)"), (table,)).fetchall()
-        first = set()
-        for (name,) in idx:
-            cols = conn.execute(
-                db._sql("SELECT name FROM pragma_index_info(?) ORDER BY seqno"), (name,)
-            ).fetchall()
-            if cols and cols[0][0]:
-                first.add(cols[0][0].lower())
-    return first

@@ -23,7 +23,7 @@ from codemode_kernel._ladder import EXIT_CODE, Ladder
 from codemode_kernel.errors import CellTimeoutError
 
 CELL = "<cell-under-test>"
-PACKAGE_DIR = str(Path(__file__).resolve().parents[1] / "codemode_kernel")
+PACKAGE_DIR = str(Path(__file__).resolve().parents[2] / "codemode_kernel")
 
 
 def test_ladder_step_times():
@@ -46,7 +46,7 @@ def test_take_note_reports_only_a_fired_timer(tmp_path):
 
 
 def _run_child(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     script = textwrap.dedent(
         f"""
         import re, sys, time

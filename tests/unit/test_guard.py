@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from codemode_kernel._guard import classify
+from codemode_kernel._guard import EngineOnly, classify
 from codemode_kernel._settings import Settings
 from codemode_kernel._store import SessionStore
 from codemode_kernel.db import Database
@@ -30,7 +30,9 @@ SCRATCH = "/tmp/codemode-guard-scratch"
 
 def make_db(tmp_path: Path, *, parser: bool = True, **settings) -> Database:
     s = Settings(data_dir=tmp_path / "sessions", **settings)
-    db = Database(SessionStore(s.sessions_dir).open(f"guard-{parser}"), s, parser_guard=parser)
+    db = Database(SessionStore(s.sessions_dir).open(f"guard-{parser}"), s)
+    if not parser:
+        db.guard = EngineOnly()
     db.exec(
         "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, v REAL);"
         "INSERT INTO t (name, v) VALUES ('a', 1.5), ('b', 2.5), ('c', NULL);"
@@ -42,8 +44,8 @@ def make_db(tmp_path: Path, *, parser: bool = True, **settings) -> Database:
 
 def snapshot(db: Database) -> dict:
     """Everything an attack could change."""
-    with db._internal() as conn:
-        tag = db._tag
+    with db.connection.internal() as conn:
+        tag = db.connection.tag
         schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name" + tag)
         schema = schema.fetchall()
         counts = {

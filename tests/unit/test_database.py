@@ -15,7 +15,8 @@ import pytest
 
 from codemode_kernel._settings import Settings
 from codemode_kernel._store import SessionStore
-from codemode_kernel.db import LOG_KEEP, Database, ExecResult, NewColumnsWarning
+from codemode_kernel.db import Database, ExecResult, NewColumnsWarning
+from codemode_kernel.db._log import KEEP as LOG_KEEP
 from codemode_kernel.errors import (
     QueryTimeoutError,
     QuotaExceededError,
@@ -454,8 +455,8 @@ def test_log_is_bounded(db):
     for _ in range(LOG_KEEP + 150):
         db.query("SELECT 1")
     db.logs(1)
-    with db._internal() as conn:
-        n = conn.execute("SELECT count(*) FROM _codemode_log" + db._tag).fetchone()[0]
+    with db.connection.internal() as conn:
+        n = conn.execute("SELECT count(*) FROM _codemode_log" + db.connection.tag).fetchone()[0]
     assert n == LOG_KEEP
 
 
@@ -511,41 +512,6 @@ def test_database_opens_lazily(tmp_path):
     db.tables()
     assert db.is_open and Path(db.path).exists()
     db.close()
-
-
-# --- through a real kernel: the enames a client sees ----------------------------
-
-
-def test_errors_reach_clients_with_design_names(kernel):
-    cases = {
-        "helpers.db.exec('ATTACH 1 AS x')": "SQLBlockedError",
-        "helpers.db.query('SELEC 1')": "SQLSyntaxError",
-        "helpers.db.save_state('k', object())": "StateError",
-        "helpers.db.query('SELECT * FROM missing')": "OperationalError",
-    }
-    for code, ename in cases.items():
-        cell = kernel.run(code)
-        assert cell.status == "error" and cell.ename == ename, (code, cell.ename)
-    assert kernel.value("helpers.db.tables()") == []
-
-
-def test_api_through_kernel(start_kernel):
-    k = start_kernel(env={"CODEMODE_QUERY_TIMEOUT": "1", "CODEMODE_MAX_ROWS": "50"})
-    k.ok("helpers.db.createTable('trials', {'id': 'INTEGER PRIMARY KEY', 'phase': 'TEXT'})")
-    k.ok("n = helpers.db.batchInsert('trials', ({'phase': p} for p in ['I', 'II', 'III'] * 40))")
-    assert k.value("n") == 120
-    assert k.value("helpers.db.query('SELECT count(*) AS c FROM trials')['c'][0].item()") == 120
-    assert k.value("helpers.db.query('SELECT * FROM trials').attrs['codemode']['truncated']")
-    cell = k.run(
-        "helpers.db.query('WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM r)"
-        " SELECT max(n) FROM r')"
-    )
-    assert cell.ename == "QueryTimeoutError" and "query_timeout=1 s" in cell.evalue
-    k.ok("helpers.db.save_state('summary', {'phases': 3})")
-    assert k.value("helpers.db.get_state('summary')") == {"phases": 3}
-    assert k.value("helpers.db.get_metrics()['tables']") == {"trials": 120}
-    assert k.value("helpers.db.logs(3)['kind'].tolist()") == ["save_state", "query", "query"]
-    assert k.value("helpers.db.explain('SELECT * FROM trials WHERE phase = 1')['note'][0] != ''")
 
 
 def test_set_limits_applies_at_once(tmp_path):

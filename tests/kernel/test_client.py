@@ -12,7 +12,7 @@ import pytest
 
 from codemode_kernel._client import QUERY_MIME, CodeModeSession
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
