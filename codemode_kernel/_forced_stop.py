@@ -30,6 +30,7 @@ measures it).
 
 from __future__ import annotations
 
+import contextlib
 import dis
 import sys
 import threading
@@ -143,6 +144,7 @@ class ForcedStop:
         for f in self._frames.values():
             f.f_trace = None
         self._frames.clear()
+        self._ranges.clear()  # keeps code objects alive otherwise
         previous, self._previous = self._previous, None
         sys.settrace(previous)
         self.raised = 0
@@ -185,5 +187,7 @@ class _Rearm:
         self._stop = stop
 
     def __del__(self) -> None:
-        # Frame 1 is the code that dropped the error (the end of its except block).
-        self._stop._rearm(sys._getframe(1))
+        # Frame 1 is the code that dropped the error (the end of its except
+        # block). Never raise from here (it would only be printed as unraisable).
+        with contextlib.suppress(Exception):
+            self._stop._rearm(sys._getframe(1))
