@@ -168,3 +168,185 @@ def test_code_mode_session_reports_restarted(tmp_path: Path):
         assert "codemode: cell [2]" in nxt.stderr
         count = s.run("print(len(helpers.db.query('SELECT * FROM t')))", timeout=60)
         assert count.stdout == "5\n"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Server:
+    """A real jupyter_server subprocess, driven over REST and the kernel websocket."""
+
+    def __init__(self, root: Path, env: dict) -> None:
+        import secrets
+        import subprocess
+        import sys
+
+        self.port, self.token = _free_port(), secrets.token_hex(16)
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = open(root / "server.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jupyter_server",
+                f"--ServerApp.port={self.port}",
+                "--ServerApp.port_retries=0",
+                "--ServerApp.ip=127.0.0.1",
+                f"--IdentityProvider.token={self.token}",
+                "--ServerApp.open_browser=False",
+                "--ServerApp.allow_root=True",
+                f"--ServerApp.root_dir={root}",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.api("GET", "/api/status")
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "jupyter_server did not start"
+                time.sleep(0.2)
+
+    def api(self, method: str, path: str, body: dict | None = None) -> dict:
+        import json
+        import urllib.request
+
+        req = urllib.request.Request(
+            self.base + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read() or b"{}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except Exception:
+            self.proc.kill()
+        self.log.close()
+
+
+class _Channels:
+    """The kernel's websocket (jupyter_server's JSON message protocol)."""
+
+    def __init__(self, server: _Server, kernel_id: str) -> None:
+        import uuid
+
+        import websocket
+
+        self.session = uuid.uuid4().hex
+        url = f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id}/channels"
+        self.ws = websocket.create_connection(
+            url, header=[f"Authorization: token {server.token}"], timeout=60
+        )
+
+    def send(self, code: str) -> str:
+        import datetime as dt
+        import json
+        import uuid
+
+        msg_id = uuid.uuid4().hex
+        self.ws.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "msg_type": "execute_request",
+                        "session": self.session,
+                        "username": "test",
+                        "version": "5.3",
+                        "date": dt.datetime.now(dt.UTC).isoformat(),
+                    },
+                    "parent_header": {},
+                    "metadata": WIDE if "re.match" not in code else {},
+                    "content": {"code": code, "silent": False, "store_history": True},
+                    "channel": "shell",
+                    "buffers": [],
+                }
+            )
+        )
+        return msg_id
+
+    def messages(self, within: float):
+        import json
+
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            yield json.loads(self.ws.recv())
+        raise AssertionError(f"nothing expected arrived within {within} s")
+
+    def run(self, code: str) -> tuple[dict, str, str]:
+        """(execute_reply content, stdout, stderr) once the kernel is idle again."""
+        msg_id = self.send(code)
+        reply, out, err, idle = None, [], [], False
+        for m in self.messages(60):
+            if m["parent_header"].get("msg_id") != msg_id:
+                continue
+            if m["msg_type"] == "execute_reply":
+                reply = m["content"]
+            elif m["msg_type"] == "stream":
+                (out if m["content"]["name"] == "stdout" else err).append(m["content"]["text"])
+            elif m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                idle = True
+            if reply is not None and idle:
+                return reply, "".join(out), "".join(err)
+        raise AssertionError("unreachable")
+
+
+def test_jupyter_server_restarts_the_kernel_with_its_session_and_data(tmp_path):
+    env = {**os.environ, **ENV, "CODEMODE_DATA_DIR": str(tmp_path / "sessions")}
+    server = _Server(tmp_path, env)
+    try:
+        (tmp_path / "nb.ipynb").write_text(
+            '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+        )
+        session = server.api(
+            "POST",
+            "/api/sessions",
+            {
+                "path": "nb.ipynb",
+                "type": "notebook",
+                "name": "nb.ipynb",
+                "kernel": {"name": "codemode"},
+            },
+        )
+        kernel_id = session["kernel"]["id"]
+        ch = _Channels(server, kernel_id)
+        reply, _, _ = ch.run(SETUP)
+        assert reply["status"] == "ok", reply
+        _, before, _ = ch.run("print(get_ipython().kernel.codemode_session.id)")
+        assert before.strip().endswith("nb.ipynb")  # JPY_SESSION_NAME, set by the server
+        ch.send(C_LEVEL)
+        states = []
+        for m in ch.messages(30):  # the restarter notices the exit (exit code 1)
+            if m["msg_type"] == "status":
+                states.append(m["content"]["execution_state"])
+                if states[-1] == "restarting":
+                    break
+        for _ in range(60):  # until the restarted kernel answers
+            try:
+                reply, out, err = ch.run("print(get_ipython().kernel.codemode_session.id)")
+                break
+            except Exception:
+                time.sleep(0.5)
+        assert reply["status"] == "ok", reply
+        assert out == before  # the same session
+        assert "codemode: cell [3]" in err and "restarted kernel" in err
+        reply, out, _ = ch.run("print(len(helpers.db.query('SELECT * FROM t')))")
+        assert out == "5\n"  # the data written before the runaway cell
+        [again] = [s for s in server.api("GET", "/api/sessions") if s["path"] == "nb.ipynb"]
+        assert again["kernel"]["id"] == kernel_id
+        ch.ws.close()
+    finally:
+        server.stop()
