@@ -150,13 +150,21 @@ class ForcedStop:
         self.raised = 0
 
     def _global(self, frame: FrameType, event: str, arg: Any) -> Any:
-        return self._local if self.active else None
+        # This package's functions never raise: no line events for them at all.
+        if not self.active or frame.f_code.co_filename.startswith(self._package_dir):
+            return None
+        return self._local
 
     def _local(self, frame: FrameType, event: str, arg: Any) -> Any:
         if not self.active:
             return None
-        if event != "line" or not self.eligible(frame):
+        if event != "line":
             return self._local
+        if self.where(frame) != "raise":
+            # The package, code it calls, or IPython around the cell: never
+            # raised in, so stop paying for this frame's lines (calls it makes
+            # still pass through _global).
+            return None
         # Prefer a line no handler of the cell covers (the loop's head, the
         # handler's own body): the error then escapes at once. Any line will do
         # after PREFER_S, e.g. in a loop that is all inside one ``with``.
