@@ -14,6 +14,8 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ._policy import ALLOWED, REFUSED
+
 if TYPE_CHECKING:
     from ._settings import Settings
     from ._store import Session
@@ -142,9 +144,7 @@ def _limits(helpers: Described) -> list[str]:
         f" · query_timeout {_seconds(s.query_timeout)} · cell_timeout {_seconds(s.cell_timeout)}"
         f" · database quota (max_db_mb) {s.max_db_mb:,g} MB"
         f" · session_ttl {_seconds(s.session_ttl)} idle.",
-        "Allowed SQL: SELECT/WITH/VALUES, INSERT (UPSERT, RETURNING), UPDATE, DELETE,"
-        " CREATE/DROP TABLE, CREATE/DROP INDEX, ALTER TABLE. Refused: PRAGMA (use"
-        " `helpers.db.schema()`), ATTACH, BEGIN/COMMIT, triggers, views, virtual tables."
+        f"Allowed SQL: {ALLOWED}. Refused: {REFUSED}."
         " Each call is one transaction. Bind values with `?` or `:name`.",
     ]
 
