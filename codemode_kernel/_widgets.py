@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ._checks import positive_int
 from ._guard import classify
 from ._identifiers import check_identifier, identifier
 
@@ -81,8 +82,7 @@ class Pager:
         import ipywidgets as w
         from sqlglot import exp
 
-        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size <= 0:
-            raise ValueError(f"page_size must be a positive int, got {page_size!r}")
+        positive_int(page_size, "page_size")
         self.db = db
         self.params = dict(params) if params else None
         self.source, self.label = _source(db, table_or_sql)

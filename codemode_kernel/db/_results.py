@@ -6,6 +6,8 @@ import dataclasses
 import gc
 from typing import TYPE_CHECKING
 
+from .._checks import positive_int
+
 if TYPE_CHECKING:
     import sqlite3
 
@@ -39,11 +41,7 @@ def check_limit(limit: object, max_rows: int) -> int:
     """The row limit of one call: ``limit`` (an int in 1..max_rows) or ``max_rows``."""
     if limit is None:
         return max_rows
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise TypeError(f"limit must be an int, got {type(limit).__name__}")
-    if limit <= 0:
-        raise ValueError(f"limit must be a positive number of rows, got {limit}")
-    if limit > max_rows:
+    if positive_int(limit, "limit") > max_rows:
         raise ValueError(
             f"limit={limit:,} is above max_rows={max_rows:,}. Raise max_rows with"
             " CODEMODE_MAX_ROWS (or --CodeModeKernel.max_rows), or page through the"
