@@ -9,14 +9,16 @@ This module is the public API; every name in ``__all__`` is kept stable
 (tests/unit/test_public_api.py lists them). Modules whose names start with
 ``_`` are internal. The errors::
 
-    Exception
-    └── CodeModeError                 everything codemode refuses or stops
-        ├── SQLBlockedError           a statement outside the SQL policy
-        ├── SQLSyntaxError            SQL that does not parse
-        ├── QueryTimeoutError         a statement past query_timeout
-        ├── StateError                a state key or value that cannot be stored
-        ├── QuotaExceededError        the database at its size quota
-        └── CellTimeoutError          a cell past its timeout (also a KeyboardInterrupt)
+    BaseException
+    ├── KeyboardInterrupt             the Interrupt button
+    │   └── CellTimeoutError          a cell past its timeout (not an Exception)
+    └── Exception
+        └── CodeModeError             everything codemode refuses
+            ├── SQLBlockedError       a statement outside the SQL policy
+            ├── SQLSyntaxError        SQL that does not parse
+            ├── QueryTimeoutError     a statement past query_timeout
+            ├── StateError            a state key or value that cannot be stored
+            └── QuotaExceededError    the database at its size quota
 
 SQLite's own errors (no such table, constraint failed) stay ``sqlite3`` errors.
 """
