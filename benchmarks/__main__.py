@@ -13,6 +13,7 @@ from . import (
     bench_guard,
     bench_insert,
     bench_kernel,
+    bench_ladder,
     bench_mcp,
     bench_query,
     bench_sweep,
@@ -22,7 +23,18 @@ from . import (
 )
 from .harness import Config, Row
 
-GROUPS = ("query", "guard", "insert", "frame", "kernel", "timeouts", "sweep", "mcp", "transfer")
+GROUPS = (
+    "query",
+    "guard",
+    "insert",
+    "frame",
+    "kernel",
+    "timeouts",
+    "sweep",
+    "ladder",
+    "mcp",
+    "transfer",
+)
 
 
 def _kernel_group(cfg: Config) -> list[Row]:
@@ -57,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         "frame": bench_insert.run_frame,
         "kernel": _kernel_group,  # kernel rows + both timeouts
         "sweep": lambda c: [bench_sweep.run(c)],
+        "ladder": bench_ladder.run,  # issue 18: overshoot per runaway kind, per-cell cost
         "mcp": bench_mcp.run,
         "transfer": bench_transfer.run,
     }

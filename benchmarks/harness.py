@@ -32,6 +32,9 @@ class Config:
     sql_round_trips: int = 50
     cell_timeout_runs: int = 3  # per case of test_timeouts.CASES
     cell_timeout_limit: float = 1.0
+    ladder_runs: int = 10  # per runaway kind (issue 18)
+    ladder_limit: float = 1.0
+    ladder_grace: float = 0.5
     query_timeout_runs: int = 20
     query_timeout: float = 0.25
     sweep_dirs: int = 10_000
@@ -59,6 +62,7 @@ class Config:
             sql_round_trips=3,
             cell_timeout_runs=1,
             cell_timeout_limit=0.5,
+            ladder_runs=1,
             query_timeout_runs=2,
             query_timeout=0.1,
             sweep_dirs=200,

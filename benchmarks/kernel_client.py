@@ -14,11 +14,14 @@ __all__ = ["Kernel"]
 class Kernel:
     """Start a kernel by kernelspec name; run cells; shut it down."""
 
-    def __init__(self, name: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, name: str, env: dict[str, str] | None = None, cwd: str | None = None
+    ) -> None:
         self.name = name
         self.km = jupyter_client.KernelManager(kernel_name=name)
-        # env= replaces the environment: merge it with ours.
-        self.km.start_kernel(env={**os.environ, **(env or {})})
+        # env= replaces the environment: merge it with ours. ``python -m`` puts
+        # the kernel's cwd first on sys.path: ``cwd`` picks which package loads.
+        self.km.start_kernel(env={**os.environ, **(env or {})}, cwd=cwd)
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)

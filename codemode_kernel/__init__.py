@@ -9,21 +9,23 @@ This module is the public API; every name in ``__all__`` is kept stable
 (tests/unit/test_public_api.py lists them). Modules whose names start with
 ``_`` are internal. The errors::
 
-    Exception
-    └── CodeModeError                 everything codemode refuses or stops
-        ├── SQLBlockedError           a statement outside the SQL policy
-        ├── SQLSyntaxError            SQL that SQLite cannot parse (its own message)
-        ├── SQLParameterError         parameters and placeholders that do not match
-        ├── LimitExceededError        a statement beyond a SQLite limit the guard sets
-        ├── QueryTimeoutError         a statement past query_timeout
-        ├── StateError                a state key or value that cannot be stored
-        ├── QuotaExceededError        the database at its size quota
-        ├── ResultTooLargeError       one result row above max_result_mb
-        ├── CeilingError              a limit raised above its ceiling (also a ValueError)
-        ├── RestoreError              a file helpers.db.restore() refuses (nothing changed)
-        ├── UnsupportedValueError     a value SQLite cannot store (also Type/ValueError)
-        ├── DuplicateColumnError      two spellings of one column name (also ValueError)
-        └── CellTimeoutError          a cell past its timeout (also a KeyboardInterrupt)
+    BaseException
+    ├── KeyboardInterrupt             the Interrupt button
+    │   └── CellTimeoutError          a cell past its timeout (not an Exception)
+    └── Exception
+        └── CodeModeError             everything codemode refuses
+            ├── SQLBlockedError       a statement outside the SQL policy
+            ├── SQLSyntaxError        SQL that SQLite cannot parse (its own message)
+            ├── SQLParameterError     parameters and placeholders that do not match
+            ├── LimitExceededError    a statement beyond a SQLite limit the guard sets
+            ├── QueryTimeoutError     a statement past query_timeout
+            ├── StateError            a state key or value that cannot be stored
+            ├── QuotaExceededError    the database at its size quota
+            ├── ResultTooLargeError   one result row above max_result_mb
+            ├── CeilingError          a limit raised above its ceiling (also ValueError)
+            ├── RestoreError          a file helpers.db.restore() refuses (nothing changed)
+            ├── UnsupportedValueError a value SQLite cannot store (also Type/ValueError)
+            └── DuplicateColumnError  two spellings of one column name (also ValueError)
 
 SQLite's own errors (no such table, constraint failed) stay ``sqlite3`` errors.
 """

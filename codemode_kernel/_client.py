@@ -24,6 +24,11 @@ from typing import Any
 
 __all__ = ["QUERY_MIME", "CodeModeSession", "Execution", "ExecutionError"]
 
+
+class _KernelDied(RuntimeError):
+    """The kernel process ended while a cell ran."""
+
+
 QUERY_MIME = "application/vnd.codemode.query+json"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 #: Seconds to wait for a reply beyond the cell timeout before interrupting.
@@ -53,6 +58,10 @@ class Execution:
     duration_s: float = 0.0
     #: True when stdout/stderr were cut at the session's output limit.
     truncated_output: bool = False
+    #: True when the kernel process exited to stop this cell (the timeout
+    #: ladder's last step) and ``run`` restarted it: variables are gone, the
+    #: session database kept every committed transaction.
+    restarted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -195,7 +204,10 @@ class CodeModeSession:
             start = time.perf_counter()
             self.kc.shell_channel.send(msg)
             collector = _Collector(self.output_limit)
-            reply = self._wait(msg_id, collector, self._budget(timeout))
+            try:
+                reply = self._wait(msg_id, collector, self._budget(timeout))
+            except _KernelDied:
+                return self._after_exit(collector, start, timeout)
             ex = collector.ex
             ex.duration_s = round(time.perf_counter() - start, 6)
             if reply.get("execution_count") is not None:
@@ -203,6 +215,33 @@ class CodeModeSession:
             if reply.get("status") == "error" and ex.error is None:
                 collector.set_error(reply)
             return ex
+
+    def _after_exit(self, collector: _Collector, start: float, timeout: float | None) -> Execution:
+        """The kernel died during a cell. If it was the timeout ladder's exit step
+        (exit code 1 after the cell's limit), restart it and report the timeout;
+        otherwise raise ``RuntimeError``."""
+        from ._ladder import EXIT_CODE
+
+        ex = collector.ex
+        ex.duration_s = round(time.perf_counter() - start, 6)
+        limit = timeout if timeout is not None else self.cell_timeout
+        process = getattr(self.km.provisioner, "process", None)
+        code = getattr(process, "returncode", None)
+        if not limit or code != EXIT_CODE or ex.duration_s < limit:
+            raise RuntimeError(f"the kernel died while running the code (exit code {code})")
+        self.restart()
+        ex.restarted = True
+        ex.error = ExecutionError(
+            "CellTimeoutError",
+            f"the cell ran past its {limit:g} s limit and stopped neither when interrupted nor"
+            " at its next line (a long C call that holds the GIL, e.g. a catastrophic regular"
+            " expression), so the kernel process exited and was restarted: variables are gone;"
+            " the session database kept every committed transaction and rolled back the open"
+            " one. The restarted kernel's first cell shows where the call was stuck",
+            "",
+        )
+        ex.error.traceback = f"CellTimeoutError: {ex.error.evalue}"
+        return ex
 
     def _budget(self, timeout: float | None) -> float | None:
         limit = timeout if timeout is not None else self.cell_timeout
@@ -224,7 +263,7 @@ class CodeModeSession:
                 msg = self.kc.get_iopub_msg(timeout=0.5)
             except queue.Empty:
                 if not self.km.is_alive():
-                    raise RuntimeError("the kernel died while running the code") from None
+                    raise _KernelDied("the kernel died while running the code") from None
                 continue
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
@@ -256,7 +295,8 @@ class CodeModeSession:
     def restart(self) -> None:
         """Restart the kernel; the session database and state are kept."""
         with self._lock:
-            self.km.restart_kernel(now=False)
+            # A dead kernel cannot take a shutdown request: no waiting for one.
+            self.km.restart_kernel(now=not self.km.is_alive())
             self.kc.wait_for_ready(timeout=60)
 
     def close(self) -> None:

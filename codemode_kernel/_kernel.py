@@ -16,6 +16,7 @@ from traitlets.config import Configurable
 
 from . import __version__
 from ._bootstrap import start
+from ._exit_timer import NOTE_NAME, ExitTimer, take_note
 from ._helpers import Helpers
 from ._lifecycle import Lifecycle
 from ._settings import SETTINGS, Setting
@@ -112,7 +113,15 @@ class CodeModeKernel(IPythonKernel, SettingTraits):
         self._pending_notices = [f"codemode: {w}" for w in self.setting_warnings]
 
         install_sqlite_tracking()
-        self.timeouts = CellTimeouts(self.shell, self.settings.cell_timeout, self._interrupt_db)
+        note = self.codemode_session.path / NOTE_NAME
+        self._report_exit(take_note(note))
+        self.timeouts = CellTimeouts(
+            self.shell,
+            self.settings.cell_timeout,
+            self._interrupt_db,
+            grace=self.settings.cell_timeout_grace,
+            exit_timer=ExitTimer(note),
+        )
         self.timeouts.ceiling = self.settings.cell_timeout_max
         self.timeouts.check_ceiling = self.settings.check_ceiling
         self.timeouts.log_change = lambda text, error: self.helpers.db.log_event(
@@ -167,6 +176,17 @@ class CodeModeKernel(IPythonKernel, SettingTraits):
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
 
+    def _report_exit(self, note: str | None) -> None:
+        """The previous kernel of this session exited at the ladder's last step: say so."""
+        if not note:
+            return
+        self.log.error("%s", note.rstrip())  # the kernel log (this process's stderr)
+        first = note.split("\n", 1)[0]
+        self._pending_notices.append(
+            f"{first}\ncodemode: this is the restarted kernel; variables are gone, the"
+            " session database is intact. The full stack is in the kernel log."
+        )
+
     def _interrupt_db(self, error: BaseException | None = None) -> None:
         db = self.helpers.open_db  # never open the database just to interrupt it
         if db is not None:
@@ -202,7 +222,9 @@ class CodeModeKernel(IPythonKernel, SettingTraits):
         limit, source, warning = self.timeouts.limit_for(code, metadata)
         if warning and not silent:
             print(warning, file=sys.stderr, flush=True)
-        self.timeouts.begin(limit, source)
+        parent = self.get_parent() or {}
+        label = f"[{self.shell.execution_count}] (msg_id {parent.get('header', {}).get('msg_id')})"
+        self.timeouts.begin(limit, source, label)
         self.errors.begin_cell()
         try:
             reply = await super().do_execute(code, silent, *args, **kwargs)

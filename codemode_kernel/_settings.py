@@ -116,6 +116,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a cell may run before it is interrupted (0 = off).",
     ),
     Setting(
+        "cell_timeout_grace",
+        "CODEMODE_CELL_TIMEOUT_GRACE",
+        2.0,
+        _number(float, 0, allow_zero=False),
+        "Seconds past the cell timeout before the cell is stopped without its consent;"
+        " one more grace period later the kernel process exits (docs/timeouts.md).",
+    ),
+    Setting(
         "query_timeout",
         "CODEMODE_QUERY_TIMEOUT",
         30.0,
@@ -197,6 +205,7 @@ class Settings:
     session_id: str | None = DEFAULTS["session_id"]
     data_dir: Path | None = DEFAULTS["data_dir"]
     cell_timeout: float = DEFAULTS["cell_timeout"]
+    cell_timeout_grace: float = DEFAULTS["cell_timeout_grace"]
     query_timeout: float = DEFAULTS["query_timeout"]
     max_rows: int = DEFAULTS["max_rows"]
     session_ttl: float = DEFAULTS["session_ttl"]

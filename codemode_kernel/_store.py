@@ -13,6 +13,7 @@ Layout of one session directory (0700; files 0600)::
                        last_activity (epoch seconds)
         session.db     the SQLite database (+ -wal / -shm while open)
         kernel.lock    each live kernel holds a shared flock on it
+        kernel-exit.txt  the cell-timeout exit step's note (_exit_timer.py)
 
 A live kernel holds ``LOCK_SH`` on ``kernel.lock`` for its whole life; the
 lock dies with the process (even on SIGKILL), so "is anyone using this

@@ -20,6 +20,10 @@ How a timeout travels (docs/timeouts.md has the measurements):
 4. Until the cell ends the watchdog fires again every ``REFIRE`` s, so code
    that swallows the error (``except BaseException``) is stopped again; a
    cell that still ends "ok" is reported as timed out.
+5. A grace period later the signals become "force": the cell is stopped at
+   its next line wherever it is (``_forced_stop.py``); a grace period after
+   that, faulthandler's C timer exits the process (``_exit_timer.py``). The
+   step times are ``_ladder.Ladder``'s (docs/timeouts.md).
 
 A signal is always tagged with the generation (cell) it was sent for; a
 signal that arrives after its cell ended is ignored, so a stale watchdog can
@@ -33,11 +37,15 @@ import asyncio
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from ._exit_timer import ExitTimer
+from ._forced_stop import ForcedStop
+from ._ladder import Ladder
 from ._sqlite_tracking import interrupt_tracked
 from ._watchdog import Watchdog, limit_for, parse_cell_magic, parse_limit, timeout_message
 from .errors import CeilingError, CellTimeoutError
@@ -66,8 +74,18 @@ class CellTimeouts:
         shell: Any,
         default: float,
         interrupt_db: Callable[[BaseException], None] | None = None,
+        grace: float = 2.0,
+        exit_timer: ExitTimer | None = None,
     ) -> None:
         self.shell = shell
+        self.grace = grace
+        self.exit_timer = exit_timer
+        #: Seconds after the start at which each ladder step first hit the
+        #: running cell ("interrupt", "force"; "force_raises": how many raises
+        #: the forced stop made); ``last_steps``: the same for the cell before.
+        self.steps: dict[str, float] = {}
+        self.last_steps: dict[str, float] = {}
+        self._started = 0.0
         self.kernel_limit = default
         self.kernel_limit_source = "CODEMODE_CELL_TIMEOUT"
         #: The operator's ceiling (CODEMODE_CELL_TIMEOUT_MAX; None: none).
@@ -86,6 +104,9 @@ class CellTimeouts:
         self._trace: tuple[FrameType, Any] | None = None
         #: "timeout"/"interrupt" if this cell's task was cancelled (await cells).
         self.cancelled_kind: str | None = None
+        self.forced = ForcedStop(
+            self._is_cell, _PACKAGE_DIR, lambda: CellTimeoutError(self.message())
+        )
 
     # -- limits --------------------------------------------------------------
 
@@ -114,22 +135,36 @@ class CellTimeouts:
 
     # -- around each cell ----------------------------------------------------------
 
-    def begin(self, limit: float, source: str) -> None:
-        """Arm the watchdog for the cell about to run."""
+    def begin(self, limit: float, source: str, cell: str = "") -> None:
+        """Arm the watchdog (and the exit timer) for the cell about to run.
+
+        ``cell`` names it in the exit step's message (execution count, msg_id).
+        """
         self.limit, self.limit_source = limit, source
         self.cancelled_kind = None
-        self.watchdog.begin(limit)
+        self.steps = {}
+        self._started = time.monotonic()
+        ladder = Ladder(limit, self.grace)
+        if limit and self.exit_timer is not None:
+            self.exit_timer.arm(ladder.exit_after, ladder.exit_note(cell))
+        self.watchdog.begin(limit, ladder.force_after)
 
     def end(self) -> bool:
-        """Disarm; True if the cell's deadline fired."""
+        """Disarm; True if the cell's deadline fired. Removes every trace function."""
         fired = self.watchdog.end()
+        if self.exit_timer is not None:
+            self.exit_timer.cancel()
+        if self.forced.active:
+            self.steps["force_raises"] = self.forced.raised
+        self.last_steps = self.steps
+        self.forced.remove()
         self._untrace()
         return fired
 
     def _fire(self, kind: str) -> None:
         # Runs on the watchdog thread, under its lock.
         signal.pthread_kill(self._main_ident, signal.SIGINT)
-        if kind == "timeout":
+        if kind in ("timeout", "force"):
             if self._interrupt_db is not None:
                 self._interrupt_db(CellTimeoutError(self.message()))
             interrupt_tracked()
@@ -145,6 +180,11 @@ class CellTimeouts:
             if not self.watchdog.active:
                 raise KeyboardInterrupt  # what ipykernel's default handler does
             kind = "interrupt"
+        if kind in ("timeout", "force"):
+            self.steps.setdefault("interrupt", time.monotonic() - self._started)
+        if kind == "force" or (kind == "timeout" and self.forced.active):
+            self._force(frame)
+            return
         where = self._locate(frame)
         if where == "cell":
             raise self.exception(kind)
@@ -161,6 +201,20 @@ class CellTimeouts:
             self._cancel_task(kind)
             return
         self.watchdog.retry(kind)
+
+    def _force(self, frame: FrameType | None) -> None:
+        """Step 3: trace every frame of the main thread; raise now if this line may be hit."""
+        self.steps.setdefault("force", time.monotonic() - self._started)
+        where = self.forced.where(frame)
+        if where is None:  # IPython's machinery: tracing it would only slow it down
+            if self.task is not None and not self.task.done() and self._awaits_cell(self.task):
+                self._cancel_task("timeout")  # a waiting top-level await: no line will run
+            return
+        error = CellTimeoutError(self.message()) if where == "raise" else None
+        self._untrace()  # step 1's one-frame hook: ours replaces it
+        self.forced.install(frame)
+        if error is not None:
+            raise error
 
     def exception(self, kind: str) -> BaseException:
         return CellTimeoutError(self.message()) if kind == "timeout" else KeyboardInterrupt()

@@ -56,7 +56,8 @@ def _handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: 
 
 def install(shell: Any) -> None:
     """Route codemode and sqlite3 errors through the short display."""
-    shell.set_custom_exc((CodeModeError, sqlite3.Error), _handler)
+    # CellTimeoutError is a KeyboardInterrupt, not a CodeModeError: listed on its own.
+    shell.set_custom_exc((CodeModeError, CellTimeoutError, sqlite3.Error), _handler)
 
 
 class ErrorDisplay:

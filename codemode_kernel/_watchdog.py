@@ -109,6 +109,7 @@ class Watchdog:
         self.active = False
         self.fired = False
         self._timeout_at: float | None = None
+        self._force_at: float | None = None
         self._retry_at: float | None = None
         self._retry_kind = "interrupt"
         self._sent: tuple[int, str] | None = None
@@ -116,15 +117,21 @@ class Watchdog:
         self._stopped = False
         self._thread: threading.Thread | None = None
 
-    def begin(self, limit: float | None) -> int:
-        """A cell starts; ``limit`` seconds (None or 0: no deadline). Returns its generation."""
+    def begin(self, limit: float | None, force_after: float | None = None) -> int:
+        """A cell starts; ``limit`` seconds (None or 0: no deadline). Returns its generation.
+
+        From ``force_after`` s after the start on, the deadline's signals are
+        "force" ones (the ladder's step 3, see ``_ladder.py``).
+        """
         with self._cond:
             self.generation += 1
             self.active = True
             self.fired = False
             self._sent = None
             self._retry_at = None
-            self._timeout_at = time.monotonic() + limit if limit else None
+            now = time.monotonic()
+            self._timeout_at = now + limit if limit else None
+            self._force_at = now + force_after if limit and force_after is not None else None
             if self._timeout_at is not None:
                 self._start_thread()
                 if self._timeout_at < self._sleeping_until:
@@ -137,7 +144,7 @@ class Watchdog:
             fired = self.fired
             self.generation += 1
             self.active = False
-            self._timeout_at = self._retry_at = None
+            self._timeout_at = self._retry_at = self._force_at = None
             return fired
 
     def retry(self, kind: str, delay: float = RETRY) -> None:
@@ -153,8 +160,9 @@ class Watchdog:
     def claim(self) -> str | None:
         """Called by the SIGINT handler: who sent this signal?
 
-        "timeout" or "interrupt" (a retry of the button) for the running cell,
-        "stale" for a signal sent for a cell that already ended, None if the
+        "timeout", "force" (the ladder's step 3) or "interrupt" (a retry of the
+        button) for the running cell, "stale" for a signal sent for a cell that
+        already ended, None if the
         watchdog did not send it (the Interrupt button, ``kill -INT``).
         """
         with self._cond:
@@ -191,7 +199,8 @@ class Watchdog:
                 # check above and the signal, and the tag below lets the
                 # handler drop a signal that arrives after its cell ended.
                 if self._timeout_at is not None and self._timeout_at <= now:
-                    kind = "timeout"
+                    force = self._force_at is not None and self._force_at <= now
+                    kind = "force" if force else "timeout"
                     self.fired = True
                     self._timeout_at = now + self._refire
                     self._retry_at = None

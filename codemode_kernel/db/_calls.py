@@ -113,6 +113,10 @@ class Call:
             calls.record(self.kind, self.sql, self.rows, elapsed, self.error)
             if self.error is None and exc is None and (self.statements or self.written):
                 calls.metrics.wrote(self.statements, self.written)
+            # The caller's frame (in the error's traceback) holds this Call: no
+            # reference back to the error, so code that swallows it frees it at
+            # once (the cell timeout's forced stop re-arms when it is freed).
+            self.error = None
 
 
 class Calls:

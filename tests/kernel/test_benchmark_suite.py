@@ -30,6 +30,18 @@ MEASURES = (
     "to .db",
     "to Parquet",
     "from .db",
+    # benchmarks/bench_ladder.py (issue 18): one row per runaway kind, then the costs
+    "ladder overshoot: except_exception",
+    "ladder overshoot: except_base_exception",
+    "ladder overshoot: finally_sleeps",
+    "ladder overshoot: exit_swallows",
+    "ladder overshoot: generator_ignores_exit",
+    "ladder overshoot: thread_pool_result",
+    "ladder overshoot: batch_insert_endless_generator",
+    "ladder overshoot: c_level_regex",
+    "trivial cell round trip, 300 s limit",
+    "CPU-bound cell after a forced stop",
+    "exit timer per cell",
 )
 
 

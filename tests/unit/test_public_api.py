@@ -49,10 +49,16 @@ def test_exported_members():
 
 
 def test_every_error_is_exported_and_derives_from_codemode_error():
+    """All but CellTimeoutError, which is a KeyboardInterrupt only (issue 18:
+    ``except Exception`` must not swallow a timeout)."""
     assert set(errors.__all__) <= set(EXPECTED)
     for name in errors.__all__:
         cls = getattr(codemode_kernel, name)
-        assert cls is getattr(errors, name) and issubclass(cls, errors.CodeModeError)
+        assert cls is getattr(errors, name)
+        if name == "CellTimeoutError":
+            assert issubclass(cls, KeyboardInterrupt) and not issubclass(cls, Exception)
+        else:
+            assert issubclass(cls, errors.CodeModeError)
 
 
 def test_public_modules_and_the_rest_are_private():
