@@ -12,6 +12,7 @@ import contextvars
 import dataclasses
 import functools
 import json
+import math
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -26,7 +27,7 @@ from pydantic import Field
 from . import __version__
 from ._client import Execution
 from ._mcp_cell import MIME as CELL_MIME
-from ._mcp_kernels import KernelPool, SessionExpiredError, SessionLimitError
+from ._mcp_kernels import KernelPool, SessionBusyError, SessionExpiredError, SessionLimitError
 from ._mcp_results import cap, execution_blocks, text_table
 from ._mcp_texts import (
     DESCRIBE,
@@ -42,7 +43,11 @@ from ._mcp_texts import (
 __all__ = ["ServerConfig", "build_server", "clamp_timeout"]
 
 _KEY: contextvars.ContextVar[str | None] = contextvars.ContextVar("codemode_mcp_key", default=None)
-_CELL = "__import__('codemode_kernel._mcp_cell', fromlist=['_']).{}({})"
+# Builtins taken from a fresh function's own ``__builtins__``, never from the
+# user's namespace: a user who rebinds ``__import__`` cannot break the tools.
+_CELL = (
+    "(lambda: None).__builtins__['__import__']('codemode_kernel._mcp_cell', fromlist=['_']).{}({})"
+)
 #: Rows an ``sql`` call returns when it asks for none (all of them stay in the database).
 SQL_DEFAULT_LIMIT = 100
 
@@ -60,11 +65,21 @@ class ServerConfig:
     image_width: int = 800
     progress_interval: float = 5.0
     idle_ttl: float = 1800.0
+    #: Calls of one session that may wait while its kernel is busy; more are refused.
+    max_queued: int = 16
 
 
 def clamp_timeout(requested: float | None, default: float, maximum: float) -> float:
     """A call's cell timeout in seconds: ``0``/missing means ``default``, never
-    "expire now" and never "unlimited"; anything above ``maximum`` is ``maximum``."""
+    "expire now" and never "unlimited"; anything above ``maximum`` is ``maximum``.
+
+    Raises ``ValueError`` for a negative, NaN or infinite ``requested``.
+    """
+    if requested is not None and (math.isnan(requested) or math.isinf(requested) or requested < 0):
+        raise ValueError(
+            f"timeout={requested!r} is not a number of seconds: give a positive number (at"
+            f" most {maximum:g}), or 0 or nothing for the server's default ({default:g} s)"
+        )
     t = requested if requested is not None and requested > 0 else default
     if not t or t <= 0:
         t = maximum
@@ -124,12 +139,27 @@ class _ConnectionMiddleware:
             _KEY.reset(token)
 
 
+class _Gate:
+    """One kernel's turn-taking, on the event loop: calls wait here, holding no
+    worker thread, so a session with many queued calls cannot starve the others."""
+
+    def __init__(self) -> None:
+        self.lock = anyio.Lock()  # FIFO: calls run in the order they came
+        self.waiting = 0
+
+
 class _Tools:
     """The tool bodies, sharing the pool and the operator's limits."""
 
     def __init__(self, pool: KernelPool, cfg: ServerConfig) -> None:
         self.pool = pool
         self.cfg = cfg
+        self.gates: dict[str, _Gate] = {}
+        # Threads for kernel work: one per kernel at a time (the gate), plus
+        # room for starts that fail fast; own limiters, not anyio's shared 40.
+        self.kernel_threads = anyio.CapacityLimiter(cfg.max_sessions + 8)
+        # Interrupts never wait behind kernel work.
+        self.control_threads = anyio.CapacityLimiter(4)
 
     def key(self) -> str:
         key = _KEY.get()
@@ -144,24 +174,61 @@ class _Tools:
     async def execute(
         self, code: str, timeout: float | None, ctx: Context | None
     ) -> Execution | CallToolResult:
-        """Run ``code`` in the connection's kernel, with progress notifications."""
+        """Run ``code`` in the connection's kernel, with progress notifications.
+
+        Calls of one kernel run one at a time, in order; past ``max_queued``
+        waiting calls a call is refused with ``SessionBusyError``.
+        """
         key = self.key()
-        limit = clamp_timeout(timeout, self.cfg.cell_timeout, self.cfg.max_timeout)
         try:
-            session = await anyio.to_thread.run_sync(self.pool.session, key)
+            limit = clamp_timeout(timeout, self.cfg.cell_timeout, self.cfg.max_timeout)
+        except ValueError as exc:
+            return _error(f"ValueError: {exc}")
+        sk = self.pool.slot_key(key)
+        gate = self.gates.setdefault(sk, _Gate())
+        if gate.lock.locked() and gate.waiting >= self.cfg.max_queued:
+            err = SessionBusyError(
+                f"{gate.waiting} calls are already waiting for this session's kernel (the"
+                f" limit, --max-queued {self.cfg.max_queued}). Wait for their results before"
+                " sending more, or call interrupt to stop the running cell"
+            )
+            return _error(f"SessionBusyError: {err}")
+        gate.waiting += 1
+        waiting = True
+        try:
+            async with gate.lock:
+                gate.waiting -= 1
+                waiting = False
+                return await self._run(key, code, limit, ctx)
+        finally:
+            if waiting:  # cancelled while waiting
+                gate.waiting -= 1
+            if not gate.lock.locked() and not gate.waiting and self.gates.get(sk) is gate:
+                del self.gates[sk]
+
+    async def _run(
+        self, key: str, code: str, limit: float, ctx: Context | None
+    ) -> Execution | CallToolResult:
+        # The caller holds the kernel's gate.
+        try:
+            lease = await anyio.to_thread.run_sync(
+                self.pool.acquire, key, limiter=self.kernel_threads
+            )
         except (SessionLimitError, SessionExpiredError) as exc:
             return _error(f"{type(exc).__name__}: {exc}")
         except Exception as exc:
             return _error(f"KernelStartError: the Code Mode kernel did not start: {exc}")
+        session = lease.session
         start = time.monotonic()
         ex: Execution | None = None
-        self.pool.touch(key, busy=1)
         async with anyio.create_task_group() as tg:
             if ctx is not None:
                 tg.start_soon(self._beat, ctx, start, limit)
             try:
                 ex = await anyio.to_thread.run_sync(
-                    functools.partial(session.run, code, timeout=limit), abandon_on_cancel=True
+                    functools.partial(session.run, code, timeout=limit),
+                    abandon_on_cancel=True,
+                    limiter=self.kernel_threads,
                 )
             except anyio.get_cancelled_exc_class():
                 # The client cancelled the request: stop the cell too.
@@ -180,7 +247,7 @@ class _Tools:
                 )
             finally:
                 tg.cancel_scope.cancel()
-                self.pool.touch(key, busy=-1)
+                lease.done()
         assert ex is not None
         return ex
 
@@ -382,7 +449,7 @@ def build_server(
         if session is None:
             text = "No kernel is running: nothing to do."
             return CallToolResult(content=[TextContent(text=text)])
-        await anyio.to_thread.run_sync(session.interrupt)
+        await anyio.to_thread.run_sync(session.interrupt, limiter=tools.control_threads)
         return CallToolResult(content=[TextContent(text="Interrupt sent to the kernel.")])
 
     @server.resource(
@@ -439,4 +506,4 @@ async def _reap(pool: KernelPool, ttl: float) -> None:
     while True:
         await anyio.sleep(max(1.0, min(ttl / 4, 60.0)))
         for key in pool.idle(ttl):
-            await anyio.to_thread.run_sync(pool.expire, key, ttl)
+            await anyio.to_thread.run_sync(pool.expire, key, ttl)  # re-checks idleness
