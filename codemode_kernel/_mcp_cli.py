@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--session",
         metavar="NAME",
-        help="pin one named session, kept at exit (policy keep); all connections share it",
+        help="pin one named session, kept at exit (policy keep); all connections to this"
+        " server process share its kernel",
     )
     p.add_argument(
         "--cell-timeout",

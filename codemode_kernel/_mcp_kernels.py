@@ -2,9 +2,10 @@
 
 A connection's kernel starts on its first tool call and is shut down when the
 connection ends, under the ``delete`` policy: its session directory goes with
-it. With a pinned session (``--session NAME``) every connection uses the one
-kernel of that session, started with the ``keep`` policy, and it is shut down
-when its last connection ends (the data stays for the session TTL).
+it. With a pinned session (``--session NAME``) every connection of this server
+process uses the one kernel of that session, started with the ``keep`` policy,
+and it is shut down when its last connection ends (the data stays for the
+session TTL). Over stdio each client starts its own server, so its own kernel.
 
 The methods block (jupyter-client is synchronous); the server calls them from
 worker threads. The number of live kernels is capped (``max_sessions``).
