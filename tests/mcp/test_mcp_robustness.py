@@ -114,6 +114,47 @@ async def test_a_negative_timeout_is_refused_and_the_kernel_is_not_started(tmp_p
     assert not data.exists() or not any(data.iterdir())
 
 
+async def test_nan_and_infinity_timeouts_are_refused(tmp_path):
+    """JSON has no NaN, but Python's json.dumps writes ``NaN``/``Infinity`` and the
+    server's parser takes them; the SDK client would send null instead, so raw HTTP."""
+    import httpx2
+
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "0"},
+        },
+    }
+    data = tmp_path / "sessions"
+    with http_server(data) as url:
+        async with httpx2.AsyncClient(timeout=60) as raw:
+            r = await raw.post(url, json=init, headers=headers)
+            headers |= {
+                "mcp-session-id": r.headers["mcp-session-id"],
+                "mcp-protocol-version": "2025-11-25",
+            }
+            note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+            await raw.post(url, json=note, headers=headers)
+            for literal, shown in [("NaN", "nan"), ("Infinity", "inf"), ("-Infinity", "-inf")]:
+                body = (
+                    '{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name":'
+                    f' "run_python", "arguments": {{"code": "1", "timeout": {literal}}}}}}}'
+                )
+                r = await raw.post(url, content=body, headers=headers)
+                assert (
+                    f'"text":"ValueError: timeout={shown} is not a number of seconds: give a'
+                    " positive number (at most 3600), or 0 or nothing for the server's default"
+                    ' (300 s)"'
+                ) in r.text
+                assert '"isError":true' in r.text
+    assert not data.exists() or not any(data.iterdir())
+
+
 def _mcp(tmp_path, *args, env=None):
     return subprocess.run(
         [sys.executable, "-m", "codemode_kernel", "mcp", *args],
