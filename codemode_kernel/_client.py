@@ -33,6 +33,9 @@ QUERY_MIME = "application/vnd.codemode.query+json"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 #: Seconds to wait for a reply beyond the cell timeout before interrupting.
 GRACE_S = 10.0
+#: Seconds to wait after that interrupt before restarting the kernel (the backstop
+#: for a cell that swallows interrupts; nothing waits forever).
+RESTART_GRACE_S = 10.0
 
 
 @dataclasses.dataclass
@@ -58,9 +61,10 @@ class Execution:
     duration_s: float = 0.0
     #: True when stdout/stderr were cut at the session's output limit.
     truncated_output: bool = False
-    #: True when the kernel process exited to stop this cell (the timeout
-    #: ladder's last step) and ``run`` restarted it: variables are gone, the
-    #: session database kept every committed transaction.
+    #: True when the kernel was restarted to end this run: the kernel exited
+    #: (the timeout ladder's last step) or never answered the interrupt (the
+    #: client's backstop). Variables are gone; the session database kept every
+    #: committed transaction.
     restarted: bool = False
 
     @property
@@ -204,12 +208,32 @@ class CodeModeSession:
             start = time.perf_counter()
             self.kc.shell_channel.send(msg)
             collector = _Collector(self.output_limit)
+            budget = self._budget(timeout)
             try:
-                reply = self._wait(msg_id, collector, self._budget(timeout))
+                reply = self._wait(msg_id, collector, budget)
             except _KernelDied:
                 return self._after_exit(collector, start, timeout)
             ex = collector.ex
+            if reply is None:  # the cell ignored the interrupt too
+                self.km.restart_kernel(now=True)
+                self.kc.wait_for_ready(timeout=60)
+                ex.restarted = True
+                limit = budget - GRACE_S if budget is not None else 0
+                collector.set_error(
+                    {
+                        "ename": "CellTimeoutError",
+                        "evalue": (
+                            f"the cell ran past its {limit:g} s limit and did not stop when"
+                            f" interrupted ({RESTART_GRACE_S:g} s later), so the kernel was"
+                            " restarted: Python variables are lost; the session database is"
+                            " kept. Code that catches BaseException/KeyboardInterrupt in a loop"
+                            " cannot be interrupted: let KeyboardInterrupt propagate"
+                        ),
+                    }
+                )
             ex.duration_s = round(time.perf_counter() - start, 6)
+            if reply is None:
+                return ex
             if reply.get("execution_count") is not None:
                 ex.execution_count = reply["execution_count"]
             if reply.get("status") == "error" and ex.error is None:
@@ -247,18 +271,24 @@ class CodeModeSession:
         limit = timeout if timeout is not None else self.cell_timeout
         return None if not limit else limit + GRACE_S
 
-    def _wait(self, msg_id: str, collector: _Collector, budget: float | None) -> dict:
+    def _wait(self, msg_id: str, collector: _Collector, budget: float | None) -> dict | None:
         """Collect iopub output until the kernel is idle, then take the reply.
 
         If the kernel has not finished ``budget`` seconds after the cell's own
-        limit, it is interrupted (the kernel-side watchdog should have fired).
+        limit, it is interrupted (the kernel-side watchdog should have fired);
+        if it is still busy ``RESTART_GRACE_S`` later, returns None (the caller
+        restarts the kernel).
         """
         deadline = None if budget is None else time.monotonic() + budget
+        interrupted = False
         idle = False
         while not idle:
             if deadline is not None and time.monotonic() > deadline:
+                if interrupted:
+                    return None
                 self.km.interrupt_kernel()
-                deadline = None
+                interrupted = True
+                deadline = time.monotonic() + RESTART_GRACE_S
             try:
                 msg = self.kc.get_iopub_msg(timeout=0.5)
             except queue.Empty:

@@ -12,6 +12,7 @@ import ipaddress
 import json
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,14 +24,27 @@ LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
 LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
 
 
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
+def resolve(host: str) -> list[str]:
+    """The addresses ``host`` (a name or an address) binds to; [] if it does not resolve."""
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        infos = socket.getaddrinfo(host.strip("[]"), None)
+    except (OSError, UnicodeError):
+        return []
+    return sorted({info[4][0].split("%", 1)[0] for info in infos})
+
+
+def is_loopback(host: str) -> bool:
+    """True for loopback addresses (127.0.0.0/8, ::1) and names that resolve only
+    to such addresses (``localhost``, a Debian host name mapped to 127.0.1.1)."""
+    name = host.strip("[]")
+    try:
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
-        return False
+        pass
+    if name.lower().rstrip(".") == "localhost":
+        return True
+    addrs = resolve(name)
+    return bool(addrs) and all(ipaddress.ip_address(a).is_loopback for a in addrs)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--session",
         metavar="NAME",
-        help="pin one named session, kept at exit (policy keep); all connections share it",
+        help="pin one named session, kept at exit (policy keep); all connections to this"
+        " server process share its kernel",
     )
     p.add_argument(
         "--cell-timeout",
@@ -101,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--token",
         metavar="TOKEN",
-        default=os.environ.get("CODEMODE_MCP_TOKEN"),
+        default=None,
         help="HTTP: require 'Authorization: Bearer TOKEN' (or set CODEMODE_MCP_TOKEN);"
         " required when --host is not loopback",
     )
@@ -120,6 +135,14 @@ def _parser() -> argparse.ArgumentParser:
         help="HTTP: another Origin to accept, e.g. https://app.example; repeatable",
     )
     p.add_argument(
+        "--max-queued",
+        metavar="N",
+        type=int,
+        default=16,
+        help="calls of one session that may wait while its kernel is busy (16);"
+        " more are refused with SessionBusyError",
+    )
+    p.add_argument(
         "--print-config",
         action="store_true",
         help="print the mcpServers JSON for Claude Desktop / Claude Code / Cursor and exit",
@@ -131,7 +154,19 @@ def _validate(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
     for name in ("cell_timeout", "max_timeout", "progress_interval", "idle_ttl"):
         if getattr(a, name) < 0 or (name != "cell_timeout" and getattr(a, name) == 0):
             p.error(f"--{name.replace('_', '-')} must be a positive number of seconds")
-    for name in ("max_output", "max_sessions", "image_width"):
+    if a.token is None:
+        a.token = os.environ.get("CODEMODE_MCP_TOKEN")
+        if a.token is not None and not a.token.strip():
+            p.error(
+                "CODEMODE_MCP_TOKEN is set but empty: set it to a secret (or unset it and"
+                " bind 127.0.0.1 without a token)"
+            )
+    elif not a.token.strip():
+        p.error(
+            "--token is empty, which would let anyone in: give a secret, e.g."
+            " --token \"$(python -c 'import secrets; print(secrets.token_urlsafe())')\""
+        )
+    for name in ("max_output", "max_sessions", "image_width", "max_queued"):
         if getattr(a, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     if not 0 < a.port < 65536:
@@ -139,9 +174,16 @@ def _validate(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
     if a.session is not None and not a.session.strip():
         p.error("--session needs a non-empty name")
     if a.http and not is_loopback(a.host) and not a.token:
+        addrs = resolve(a.host)
+        where = (
+            f" (it resolves to {', '.join(addrs)})"
+            if addrs and addrs != [a.host.strip("[]")]
+            else ""
+        )
         p.error(
-            f"--host {a.host} is reachable from other machines: give --token (or"
-            " CODEMODE_MCP_TOKEN) so that clients must authenticate, or bind 127.0.0.1"
+            f"--host {a.host} is not a loopback address{where}, so the server would be"
+            " reachable from other machines: give --token (or CODEMODE_MCP_TOKEN) so that"
+            " clients must authenticate, or bind 127.0.0.1"
         )
 
 
@@ -205,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         image_width=a.image_width,
         progress_interval=a.progress_interval,
         idle_ttl=a.idle_ttl,
+        max_queued=a.max_queued,
     )
     verifier = auth = None
     if a.http and a.token:
@@ -229,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     from mcp.server.transport_security import TransportSecuritySettings
 
     hosts = [*LOOPBACK_HOSTS, *(h if ":" in h else f"{h}:*" for h in a.allow_host)]
-    if not is_loopback(a.host) and a.host not in ("0.0.0.0", "::"):
+    if a.host not in ("0.0.0.0", "::") and f"{a.host}:*" not in hosts:
+        # Also a loopback name such as the machine's own (127.0.1.1 on Debian).
         hosts.append(f"{a.host}:*")
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,

@@ -2,9 +2,10 @@
 
 A connection's kernel starts on its first tool call and is shut down when the
 connection ends, under the ``delete`` policy: its session directory goes with
-it. With a pinned session (``--session NAME``) every connection uses the one
-kernel of that session, started with the ``keep`` policy, and it is shut down
-when its last connection ends (the data stays for the session TTL).
+it. With a pinned session (``--session NAME``) every connection of this server
+process uses the one kernel of that session, started with the ``keep`` policy,
+and it is shut down when its last connection ends (the data stays for the
+session TTL). Over stdio each client starts its own server, so its own kernel.
 
 The methods block (jupyter-client is synchronous); the server calls them from
 worker threads. The number of live kernels is capped (``max_sessions``).
@@ -24,7 +25,7 @@ from pathlib import Path
 from ._client import CodeModeSession
 from .errors import CodeModeError
 
-__all__ = ["KernelPool", "SessionExpiredError", "SessionLimitError"]
+__all__ = ["KernelPool", "Lease", "SessionBusyError", "SessionExpiredError", "SessionLimitError"]
 
 #: Full-size images kept per session for ``codemode://outputs/{id}`` (oldest dropped first).
 MAX_OUTPUTS = 64
@@ -38,6 +39,10 @@ class SessionExpiredError(CodeModeError):
     """The connection's kernel was shut down for being idle; the next call starts afresh."""
 
 
+class SessionBusyError(CodeModeError):
+    """Too many calls are already waiting for this session's kernel (``--max-queued``)."""
+
+
 @dataclasses.dataclass
 class _Slot:
     session_id: str
@@ -47,6 +52,24 @@ class _Slot:
     last_used: float = dataclasses.field(default_factory=time.monotonic)
     busy: int = 0  # calls running now: a long cell is not idle
     outputs: collections.OrderedDict = dataclasses.field(default_factory=collections.OrderedDict)
+
+
+@dataclasses.dataclass
+class Lease:
+    """A call's hold on a kernel (:meth:`KernelPool.acquire`): while it is held the
+    idle reaper leaves the kernel alone. :meth:`done` ends it (idempotent)."""
+
+    session: CodeModeSession
+    _pool: KernelPool
+    _slot: _Slot
+    _held: bool = True
+
+    def done(self) -> None:
+        with self._pool._lock:
+            if self._held:
+                self._held = False
+                self._slot.busy -= 1
+                self._slot.last_used = time.monotonic()
 
 
 class KernelPool:
@@ -75,18 +98,23 @@ class KernelPool:
 
     # -- which slot -------------------------------------------------------------
 
-    def _slot_key(self, key: str) -> str:
+    def slot_key(self, key: str) -> str:
+        """The kernel ``key`` uses: its own, or the pinned session's (shared by all keys)."""
         return f"pinned:{self.pinned}" if self.pinned else key
+
+    def _slot_locked(self, key: str) -> _Slot:
+        # Caller holds self._lock.
+        sk = self.slot_key(key)
+        slot = self._slots.get(sk)
+        if slot is None:
+            sid = self.pinned or f"mcp-{uuid.uuid4().hex[:16]}"
+            slot = self._slots[sk] = _Slot(sid)
+        slot.users.add(key)
+        return slot
 
     def _slot(self, key: str) -> _Slot:
         with self._lock:
-            sk = self._slot_key(key)
-            slot = self._slots.get(sk)
-            if slot is None:
-                sid = self.pinned or f"mcp-{uuid.uuid4().hex[:16]}"
-                slot = self._slots[sk] = _Slot(sid)
-            slot.users.add(key)
-            return slot
+            return self._slot_locked(key)
 
     def session_id(self, key: str) -> str:
         """The codemode session id that ``key`` uses (no kernel is started)."""
@@ -135,32 +163,41 @@ class KernelPool:
         Raises :class:`SessionLimitError` past ``max_sessions`` live kernels, and
         :class:`SessionExpiredError` once after :meth:`expire` shut it down.
         """
+        lease = self.acquire(key)
+        lease.done()
+        return lease.session
+
+    def acquire(self, key: str) -> Lease:
+        """:meth:`session`, marked busy until ``Lease.done()``.
+
+        Finding the slot and marking it busy is one step under the pool lock,
+        so :meth:`expire` cannot shut the kernel down between the two.
+        """
         with self._lock:
             why = self._expired.pop(key, None)
+            if why is None:
+                slot = self._slot_locked(key)
+                slot.busy += 1
+                slot.last_used = time.monotonic()
         if why is not None:
             raise SessionExpiredError(why)
-        slot = self._slot(key)
-        with slot.lock:
-            slot.last_used = time.monotonic()
-            if slot.session is not None and not slot.session.km.is_alive():
-                self._stop(slot)
-            if slot.session is None:
-                slot.session = self._start(slot)
-            return slot.session
+        try:
+            with slot.lock:
+                if slot.session is not None and not slot.session.km.is_alive():
+                    self._stop(slot)
+                if slot.session is None:
+                    slot.session = self._start(slot)
+                return Lease(slot.session, self, slot)
+        except BaseException:
+            with self._lock:
+                slot.busy -= 1
+            raise
 
     def peek(self, key: str) -> CodeModeSession | None:
         """The running kernel of ``key``, or None (never starts one)."""
         with self._lock:
-            slot = self._slots.get(self._slot_key(key))
+            slot = self._slots.get(self.slot_key(key))
         return None if slot is None else slot.session
-
-    def touch(self, key: str, busy: int = 0) -> None:
-        """Mark ``key`` used now; ``busy`` +1 when a call starts, -1 when it ends."""
-        with self._lock:
-            slot = self._slots.get(self._slot_key(key))
-            if slot is not None:
-                slot.last_used = time.monotonic()
-                slot.busy += busy
 
     def _stop(self, slot: _Slot) -> None:
         """Shut the slot's kernel down (caller holds ``slot.lock``)."""
@@ -173,31 +210,48 @@ class KernelPool:
             with self._lock:
                 self._live -= 1
 
+    def _detach_locked(self, key: str) -> _Slot | None:
+        # Caller holds self._lock: drop ``key`` from its slot; the slot, if that was its last user.
+        sk = self.slot_key(key)
+        slot = self._slots.get(sk)
+        if slot is None:
+            return None
+        slot.users.discard(key)
+        if slot.users:
+            return None
+        del self._slots[sk]
+        return slot
+
     def release(self, key: str) -> None:
         """``key``'s connection ended: shut its kernel down unless others still use it."""
         with self._lock:
             self._expired.pop(key, None)
-            sk = self._slot_key(key)
-            slot = self._slots.get(sk)
-            if slot is None:
-                return
-            slot.users.discard(key)
-            if slot.users:
-                return
-            del self._slots[sk]
-        with slot.lock:
-            self._stop(slot)
+            slot = self._detach_locked(key)
+        if slot is not None:
+            with slot.lock:
+                self._stop(slot)
 
-    def expire(self, key: str, idle_s: float) -> None:
-        """Shut ``key``'s kernel down for being idle; its next call is told so, once."""
-        sid = self.session_id(key)
+    def expire(self, key: str, idle_s: float) -> bool:
+        """Shut ``key``'s kernel down if it is still idle for ``idle_s`` s; its next
+        call is told so, once. Returns whether it did.
+
+        The idleness is checked again under the pool lock, in the same step that
+        detaches the slot: a call that took the kernel meanwhile keeps it.
+        """
         policy = "its data is kept" if self.pinned else "its data was deleted"
-        self.release(key)
         with self._lock:
+            slot = self._slots.get(self.slot_key(key))
+            if slot is None or slot.busy or time.monotonic() - slot.last_used < idle_s:
+                return False
             self._expired[key] = (
-                f"session {sid} was idle for more than {idle_s:g} s (--idle-ttl): its kernel"
-                f" was shut down and {policy}. The next call starts a new session"
+                f"session {slot.session_id} was idle for more than {idle_s:g} s (--idle-ttl):"
+                f" its kernel was shut down and {policy}. The next call starts a new session"
             )
+            slot = self._detach_locked(key)
+        if slot is not None:
+            with slot.lock:
+                self._stop(slot)
+        return True
 
     def reset(self, key: str) -> str:
         """Delete ``key``'s session database and start a fresh kernel; return the session id."""
@@ -244,16 +298,21 @@ class KernelPool:
 
     # -- full-size outputs ------------------------------------------------------
 
-    def put_output(self, key: str, mime: str, data: bytes) -> str:
-        """Keep ``data`` for ``codemode://outputs/{id}``; return that URI."""
-        slot = self._slot(key)
-        oid = uuid.uuid4().hex[:12]
-        slot.outputs[oid] = (mime, data)
-        while len(slot.outputs) > MAX_OUTPUTS:
-            slot.outputs.popitem(last=False)
+    def put_output(self, key: str, mime: str, data: bytes) -> str | None:
+        """Keep ``data`` for ``codemode://outputs/{id}``; return that URI, or None
+        when ``key`` has no session any more (its connection ended meanwhile):
+        a released slot is never re-created here."""
+        with self._lock:
+            slot = self._slots.get(self.slot_key(key))
+            if slot is None:
+                return None
+            oid = uuid.uuid4().hex[:12]
+            slot.outputs[oid] = (mime, data)
+            while len(slot.outputs) > MAX_OUTPUTS:
+                slot.outputs.popitem(last=False)
         return f"codemode://outputs/{oid}"
 
     def get_output(self, key: str, oid: str) -> tuple[str, bytes] | None:
         with self._lock:
-            slot = self._slots.get(self._slot_key(key))
-        return None if slot is None else slot.outputs.get(oid)
+            slot = self._slots.get(self.slot_key(key))
+            return None if slot is None else slot.outputs.get(oid)

@@ -12,8 +12,10 @@ as the resource ``codemode://outputs/{id}`` and the result links to it.
 from __future__ import annotations
 
 import base64
+import html.parser
 import io
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +23,16 @@ from mcp_types import ContentBlock, ImageContent, ResourceLink, TextContent
 
 from ._client import QUERY_MIME, Execution
 
-__all__ = ["IMAGE_MIMES", "TRACEBACK_LINES", "cap", "downscale", "execution_blocks", "text_table"]
+__all__ = [
+    "IMAGE_MIMES",
+    "TRACEBACK_LINES",
+    "bundle_text",
+    "cap",
+    "downscale",
+    "execution_blocks",
+    "html_text",
+    "text_table",
+]
 
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 #: Lines of a traceback kept in a result: the end, where the error is.
@@ -58,6 +69,63 @@ def downscale(data: bytes, width: int) -> tuple[bytes, tuple[int, int], tuple[in
         return buf.getvalue(), size, (width, height)
 
 
+#: IPython's default ``text/plain`` of an object without a repr of its own,
+#: e.g. ``<IPython.core.display.HTML object>``: it says nothing to a model.
+_DEFAULT_REPR = re.compile(r"^<[\w.]+ object(?: at 0x[0-9a-fA-F]+)?>$")
+_BLOCK_TAGS = frozenset(
+    {"p", "div", "br", "li", "tr", "pre", "table", "thead", "tbody", "ul", "ol", "hr"}
+    | {"blockquote", "h1", "h2", "h3", "h4", "h5", "h6"}
+)
+
+
+class _TextOf(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0  # inside <script>/<style>
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("script", "style"):
+            self.skip += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+        elif tag in ("td", "th"):
+            self.parts.append(" | ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self.skip = max(0, self.skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.parts.append(data)
+
+
+def html_text(markup: str) -> str:
+    """The text of an HTML fragment: tags, scripts and styles dropped, blocks on lines."""
+    parser = _TextOf()
+    parser.feed(markup)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def bundle_text(bundle: dict[str, Any]) -> str | None:
+    """The text a model gets for a display bundle: ``text/markdown``, else a
+    ``text/plain`` that says something, else the text of ``text/html``, else
+    whatever ``text/plain`` there is."""
+    md, plain, markup = (bundle.get(m) for m in ("text/markdown", "text/plain", "text/html"))
+    if isinstance(md, str) and md:
+        return md
+    if isinstance(plain, str) and plain and not _DEFAULT_REPR.match(plain.strip()):
+        return plain
+    if isinstance(markup, str) and markup:
+        return html_text(markup)
+    return plain if isinstance(plain, str) else None
+
+
 def _short_traceback(tb: str) -> str:
     lines = tb.rstrip("\n").splitlines()
     if len(lines) <= TRACEBACK_LINES:
@@ -70,7 +138,7 @@ def execution_blocks(
     *,
     max_output: int,
     image_width: int,
-    store: Callable[[str, bytes], str],
+    store: Callable[[str, bytes], str | None],
 ) -> list[ContentBlock]:
     """The content blocks of one ``run_python`` call, in output order.
 
@@ -78,12 +146,15 @@ def execution_blocks(
     image downscaled plus a ``resource_link`` to the full one, else its
     text/markdown or text/plain), then the error, then one JSON line of
     facts (``ok``, ``duration_s``, ``truncated_output``, ``execution_count``).
-    ``store(mime, data) -> uri`` keeps a full-size image. All text together
-    stays within ``max_output`` characters.
+    ``store(mime, data) -> uri`` keeps a full-size image (None: not kept, no
+    link). An image already sent in this result (a figure both displayed and
+    returned) is not sent again. All text together stays within
+    ``max_output`` characters.
     """
     blocks: list[ContentBlock] = []
     budget = max_output
     truncated = ex.truncated_output
+    images_sent: set[bytes] = set()
 
     def add_text(text: str) -> None:
         nonlocal budget, truncated
@@ -108,6 +179,9 @@ def execution_blocks(
         image = next((m for m in IMAGE_MIMES if m in bundle), None)
         if image is not None:
             raw = base64.b64decode(bundle[image])
+            if raw in images_sent:
+                continue
+            images_sent.add(raw)
             uri = store(image, raw)
             try:
                 small, size, new = downscale(raw, image_width)
@@ -115,7 +189,7 @@ def execution_blocks(
             except Exception:  # not decodable by Pillow: pass it on as it is
                 small, size, new, mime = raw, (0, 0), (0, 0), image
             blocks.append(ImageContent(data=base64.b64encode(small).decode(), mime_type=mime))
-            if new != size:
+            if new != size and uri is not None:
                 blocks.append(
                     ResourceLink(
                         uri=uri,
@@ -128,8 +202,8 @@ def execution_blocks(
                     )
                 )
             continue
-        text = bundle.get("text/markdown") or bundle.get("text/plain")
-        if isinstance(text, str):
+        text = bundle_text(bundle)
+        if text:
             add_text(text)
     if ex.error is not None:
         tb = _short_traceback(ex.error.traceback) if ex.error.traceback else ""
@@ -145,6 +219,8 @@ def execution_blocks(
     }
     if ex.error is not None:
         facts["ename"] = ex.error.ename
+    if ex.restarted:
+        facts["restarted"] = True
     blocks.append(TextContent(text=json.dumps(facts)))
     return blocks
 

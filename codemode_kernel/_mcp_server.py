@@ -1,18 +1,15 @@
 """The Code Mode MCP server: tools and resources over one kernel per connection.
 
 Built on the official ``mcp`` SDK 2.x (``MCPServer``). The transports and the
-command line are in ``_mcp_cli``; the kernels in ``_mcp_kernels``; result
-conversion in ``_mcp_results``. Each tool call finds its connection's kernel
-through :class:`_ConnectionMiddleware`, which also ties the kernel's shutdown
-to the connection's end.
+command line are in ``_mcp_cli``; running a call in ``_mcp_calls``; the kernels
+in ``_mcp_kernels``; result conversion in ``_mcp_results``. Each tool call
+finds its connection's kernel through :class:`_ConnectionMiddleware`, which
+also ties the kernel's shutdown to the connection's end.
 """
 
 import contextlib
-import contextvars
-import dataclasses
 import functools
 import json
-import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -24,9 +21,9 @@ from mcp_types import METHOD_NOT_FOUND, CallToolResult, TextContent, ToolAnnotat
 from pydantic import Field
 
 from . import __version__
-from ._client import Execution
-from ._mcp_cell import MIME as CELL_MIME
-from ._mcp_kernels import KernelPool, SessionExpiredError, SessionLimitError
+from ._mcp_calls import CONNECTION_KEY, Calls, ServerConfig, clamp_timeout
+from ._mcp_calls import error_result as _error
+from ._mcp_kernels import KernelPool, SessionLimitError
 from ._mcp_results import cap, execution_blocks, text_table
 from ._mcp_texts import (
     DESCRIBE,
@@ -41,38 +38,8 @@ from ._mcp_texts import (
 
 __all__ = ["ServerConfig", "build_server", "clamp_timeout"]
 
-_KEY: contextvars.ContextVar[str | None] = contextvars.ContextVar("codemode_mcp_key", default=None)
-_CELL = "__import__('codemode_kernel._mcp_cell', fromlist=['_']).{}({})"
 #: Rows an ``sql`` call returns when it asks for none (all of them stay in the database).
 SQL_DEFAULT_LIMIT = 100
-
-
-@dataclasses.dataclass(frozen=True)
-class ServerConfig:
-    """The operator's settings (``python -m codemode_kernel mcp --help``)."""
-
-    transport: str = "stdio"  # or "http"
-    session: str | None = None
-    cell_timeout: float = 300.0
-    max_timeout: float = 3600.0
-    max_output: int = 50_000
-    max_sessions: int = 8
-    image_width: int = 800
-    progress_interval: float = 5.0
-    idle_ttl: float = 1800.0
-
-
-def clamp_timeout(requested: float | None, default: float, maximum: float) -> float:
-    """A call's cell timeout in seconds: ``0``/missing means ``default``, never
-    "expire now" and never "unlimited"; anything above ``maximum`` is ``maximum``."""
-    t = requested if requested is not None and requested > 0 else default
-    if not t or t <= 0:
-        t = maximum
-    return min(t, maximum)
-
-
-def _error(text: str) -> CallToolResult:
-    return CallToolResult(content=[TextContent(text=text)], is_error=True)
 
 
 class _ConnectionMiddleware:
@@ -117,113 +84,11 @@ class _ConnectionMiddleware:
                 message="this server keeps one kernel per connection; connect with the"
                 " initialize handshake (protocol 2025-11-25 or earlier)",
             )
-        token = _KEY.set(self._key(ctx))
+        token = CONNECTION_KEY.set(self._key(ctx))
         try:
             return await call_next(ctx)
         finally:
-            _KEY.reset(token)
-
-
-class _Tools:
-    """The tool bodies, sharing the pool and the operator's limits."""
-
-    def __init__(self, pool: KernelPool, cfg: ServerConfig) -> None:
-        self.pool = pool
-        self.cfg = cfg
-
-    def key(self) -> str:
-        key = _KEY.get()
-        if key is None:
-            raise MCPError(
-                code=METHOD_NOT_FOUND,
-                message="no MCP session: this server binds a kernel to an MCP session"
-                " (Mcp-Session-Id), so stateless requests cannot run code",
-            )
-        return key
-
-    async def execute(
-        self, code: str, timeout: float | None, ctx: Context | None
-    ) -> Execution | CallToolResult:
-        """Run ``code`` in the connection's kernel, with progress notifications."""
-        key = self.key()
-        limit = clamp_timeout(timeout, self.cfg.cell_timeout, self.cfg.max_timeout)
-        try:
-            session = await anyio.to_thread.run_sync(self.pool.session, key)
-        except (SessionLimitError, SessionExpiredError) as exc:
-            return _error(f"{type(exc).__name__}: {exc}")
-        except Exception as exc:
-            return _error(f"KernelStartError: the Code Mode kernel did not start: {exc}")
-        start = time.monotonic()
-        ex: Execution | None = None
-        self.pool.touch(key, busy=1)
-        async with anyio.create_task_group() as tg:
-            if ctx is not None:
-                tg.start_soon(self._beat, ctx, start, limit)
-            try:
-                ex = await anyio.to_thread.run_sync(
-                    functools.partial(session.run, code, timeout=limit), abandon_on_cancel=True
-                )
-            except anyio.get_cancelled_exc_class():
-                # The client cancelled the request: stop the cell too.
-                with contextlib.suppress(Exception):
-                    session.interrupt()
-                raise
-            except Exception as exc:
-                if not session.km.is_alive():
-                    return _error(
-                        "KernelDiedError: the kernel died while running the code. The next"
-                        " call starts a new kernel for this session (the database is kept;"
-                        " Python variables are lost)"
-                    )
-                return _error(
-                    f"KernelError: no reply from the kernel ({type(exc).__name__}: {exc})"
-                )
-            finally:
-                tg.cancel_scope.cancel()
-                self.pool.touch(key, busy=-1)
-        assert ex is not None
-        return ex
-
-    async def _beat(self, ctx: Context, start: float, limit: float) -> None:
-        # Progress is the only traffic many clients count as liveness on a long
-        # call (datalayer/jupyter-mcp-server #298); the value must increase.
-        while True:
-            await anyio.sleep(self.cfg.progress_interval)
-            elapsed = time.monotonic() - start
-            with contextlib.suppress(Exception):
-                await ctx.report_progress(
-                    round(elapsed, 1),
-                    limit,
-                    f"running for {elapsed:.0f} s (cell timeout {limit:g} s)",
-                )
-
-    async def cell(
-        self, name: str, arg: str = "", ctx: Context | None = None
-    ) -> dict | CallToolResult:
-        """Run a ``_mcp_cell`` function; return its displayed dict (or the error result)."""
-        ex = await self.execute(_CELL.format(name, arg), None, ctx)
-        if isinstance(ex, CallToolResult):
-            return ex
-        if ex.error is not None:
-            return _error(cap(f"{ex.error.ename}: {ex.error.evalue}", self.cfg.max_output))
-        for bundle in ex.results:
-            if CELL_MIME in bundle:
-                data = bundle[CELL_MIME]
-                return json.loads(data) if isinstance(data, str) else data
-        return _error(f"InternalError: the kernel returned no result ({ex})")
-
-    async def text_of(self, name: str, ctx: Context | None = None) -> str | CallToolResult:
-        """The Markdown (or text) a ``_mcp_cell`` function displays."""
-        ex = await self.execute(_CELL.format(name, ""), None, ctx)
-        if isinstance(ex, CallToolResult):
-            return ex
-        if ex.error is not None:
-            return _error(f"{ex.error.ename}: {ex.error.evalue}")
-        for bundle in ex.results:
-            text = bundle.get("text/markdown") or bundle.get("text/plain")
-            if text:
-                return cap(text, self.cfg.max_output)
-        return ""
+            CONNECTION_KEY.reset(token)
 
 
 def build_server(
@@ -237,7 +102,7 @@ def build_server(
         output_limit=cfg.max_output,
         pinned=cfg.session,
     )
-    tools = _Tools(pool, cfg)
+    tools = Calls(pool, cfg)
 
     @contextlib.asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[dict]:
@@ -382,7 +247,7 @@ def build_server(
         if session is None:
             text = "No kernel is running: nothing to do."
             return CallToolResult(content=[TextContent(text=text)])
-        await anyio.to_thread.run_sync(session.interrupt)
+        await anyio.to_thread.run_sync(session.interrupt, limiter=tools.control_threads)
         return CallToolResult(content=[TextContent(text="Interrupt sent to the kernel.")])
 
     @server.resource(
@@ -439,4 +304,4 @@ async def _reap(pool: KernelPool, ttl: float) -> None:
     while True:
         await anyio.sleep(max(1.0, min(ttl / 4, 60.0)))
         for key in pool.idle(ttl):
-            await anyio.to_thread.run_sync(pool.expire, key, ttl)
+            await anyio.to_thread.run_sync(pool.expire, key, ttl)  # re-checks idleness

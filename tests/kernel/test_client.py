@@ -163,3 +163,36 @@ def test_readme_agent_example_runs_as_written(data_dir, monkeypatch, capsys):
     assert lines[1] == "200000"
     assert lines[2] == "True [{'kind': 'click', 'count': 133333}, {'kind': 'view', 'count': 66667}]"
     assert lines[3] == "False OperationalError: no such column: nope"
+
+
+@pytest.mark.slow
+def test_a_cell_that_swallows_interrupts_is_ended_by_a_restart(data_dir, monkeypatch):
+    """The client-side backstop: no reply GRACE_S after the limit, then none
+    RESTART_GRACE_S after the interrupt: restart the kernel, never wait forever.
+    (The graces are shortened here; the MCP test runs them at 10 s each.)"""
+    import time
+
+    import codemode_kernel._client as client
+
+    monkeypatch.setattr(client, "GRACE_S", 1.0)
+    monkeypatch.setattr(client, "RESTART_GRACE_S", 1.0)
+    swallow = (
+        "while True:\n    try:\n        time.sleep(0.1)\n    except BaseException:\n        pass"
+    )
+    # The kernel's own ladder (forced stop, exit) would end this cell first:
+    # a grace of an hour leaves only the interrupts, as in a kernel whose
+    # trace function user code replaced.
+    env = {"CODEMODE_CELL_TIMEOUT_GRACE": "3600"}
+    with CodeModeSession("swallow", data_dir=data_dir, env=env) as s:
+        s.run("import time; helpers.db.batch_insert('kept', [{'a': 1}]); v = 1")
+        start = time.monotonic()
+        ex = s.run(swallow, timeout=2)
+        assert time.monotonic() - start < 2 + 1 + 1 + 30  # limit, graces, a restart
+        assert ex.restarted is True and ex.error.ename == "CellTimeoutError"
+        assert ex.error.evalue.startswith(
+            "the cell ran past its 2 s limit and did not stop when interrupted (1 s later),"
+            " so the kernel was restarted: Python variables are lost"
+        )
+        assert s.run("v").error.ename == "NameError"
+        assert s.sql("SELECT a FROM kept")["rows"] == [{"a": 1}]
+        assert s.run("1 + 1").ok and s.run("1 + 1").restarted is False

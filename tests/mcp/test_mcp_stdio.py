@@ -112,7 +112,11 @@ def test_print_config_is_the_mcpservers_snippet_for_this_interpreter(tmp_path):
 
 def test_bad_options_are_usage_errors(tmp_path):
     for args, message in [
-        (["--http", "--host", "0.0.0.0"], "--host 0.0.0.0 is reachable from other machines"),
+        (
+            ["--http", "--host", "0.0.0.0"],
+            "--host 0.0.0.0 is not a loopback address, so the server would be reachable from"
+            " other machines",
+        ),
         (["--max-sessions", "0"], "--max-sessions must be at least 1"),
         (["--max-timeout", "-1"], "--max-timeout must be a positive number of seconds"),
         (["--http", "--port", "70000"], "--port must be between 1 and 65535, got 70000"),

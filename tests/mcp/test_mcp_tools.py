@@ -303,3 +303,35 @@ async def test_sql_goes_through_helpers_db_and_its_log(conn):
     code = "print(helpers.db.logs(1)['error'].iloc[0])"
     error = texts(await c.call_tool("run_python", {"code": code}))[0]
     assert error.startswith("SQLBlockedError: PRAGMA is not allowed")
+
+
+async def test_html_reaches_the_model_as_text(conn):
+    c, _ = conn
+    code = (
+        "from IPython.display import HTML, display\ndisplay(HTML('<h3>Top</h3><p>a <b>b</b></p>'))"
+    )
+    r = await c.call_tool("run_python", {"code": code})
+    assert texts(r)[0] == "Top\na b"
+
+
+async def test_a_figure_displayed_and_returned_is_sent_once(conn):
+    c, _ = conn
+    code = (
+        "import matplotlib.pyplot as plt\nfrom IPython.display import display\n"
+        "fig = plt.figure(figsize=(3, 2), dpi=100); plt.plot([1, 2]); display(fig); fig"
+    )
+    r = await c.call_tool("run_python", {"code": code})
+    assert not r.is_error, texts(r)
+    assert [b.type for b in r.content].count("image") == 1
+
+
+async def test_the_tools_work_after_the_user_shadows_import(conn):
+    c, _ = conn
+    await c.call_tool("run_python", {"code": "__import__ = None"})
+    try:
+        r = await c.call_tool("sql", {"sql": "SELECT 3 AS three"})
+        assert r.structured_content["rows"] == [[3]], texts(r)
+        assert not (await c.call_tool("tables", {})).is_error
+        assert texts(await c.call_tool("describe", {}))[0].startswith("# Code Mode helpers")
+    finally:
+        await c.call_tool("run_python", {"code": "del __import__"})

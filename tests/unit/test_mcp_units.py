@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from codemode_kernel._client import QUERY_MIME, Execution, ExecutionError
 from codemode_kernel._mcp_cli import _parser, config_snippet, is_loopback
-from codemode_kernel._mcp_results import cap, downscale, execution_blocks, text_table
+from codemode_kernel._mcp_results import (
+    bundle_text,
+    cap,
+    downscale,
+    execution_blocks,
+    html_text,
+    text_table,
+)
 from codemode_kernel._mcp_server import clamp_timeout
 
 
@@ -21,7 +28,6 @@ from codemode_kernel._mcp_server import clamp_timeout
     [
         (None, 300, 3600, 300),
         (0, 300, 3600, 300),  # 0 is the default, never "expire now"
-        (-5, 300, 3600, 300),
         (10, 300, 3600, 10),
         (1e9, 300, 3600, 3600),  # never above the operator's ceiling
         (None, 0, 3600, 3600),  # a default of "off" still has the ceiling
@@ -30,6 +36,16 @@ from codemode_kernel._mcp_server import clamp_timeout
 )
 def test_clamp_timeout(requested, default, maximum, expected):
     assert clamp_timeout(requested, default, maximum) == expected
+
+
+@pytest.mark.parametrize("requested", [-5, -0.001, float("nan"), float("inf"), float("-inf")])
+def test_clamp_timeout_refuses_what_is_not_a_duration(requested):
+    with pytest.raises(ValueError) as err:
+        clamp_timeout(requested, 300, 3600)
+    assert str(err.value) == (
+        f"timeout={requested!r} is not a number of seconds: give a positive number (at most"
+        " 3600), or 0 or nothing for the server's default (300 s)"
+    )
 
 
 @given(st.text(), st.integers(1, 500))
@@ -107,6 +123,44 @@ def test_execution_blocks_order_budget_and_images():
     }
 
 
+def test_an_image_shown_twice_is_sent_once_and_an_unkept_one_has_no_link():
+    png = base64.b64encode(_png(1200, 300)).decode()
+    ex = Execution(results=[{"image/png": png}, {"image/png": png, "text/plain": "<Figure>"}])
+    blocks = execution_blocks(ex, max_output=1000, image_width=600, store=lambda m, d: None)
+    assert [b.type for b in blocks] == ["image", "text"]
+
+
+@pytest.mark.parametrize(
+    ("bundle", "text"),
+    [
+        (
+            {
+                "text/html": "<b>bold</b> &amp; <i>more</i>",
+                "text/plain": "<IPython.core.display.HTML object>",
+            },
+            "bold & more",
+        ),
+        ({"text/html": "<p>x</p>", "text/markdown": "**x**"}, "**x**"),
+        (
+            {"text/html": "<table><tr><td>1</td></tr></table>", "text/plain": "   a\n0  1"},
+            "   a\n0  1",
+        ),  # a DataFrame's own text is better than its HTML
+        ({"text/plain": "<Foo object at 0x7f00>"}, "<Foo object at 0x7f00>"),
+        ({"image/svg+xml": "<svg/>"}, None),
+    ],
+)
+def test_bundle_text(bundle, text):
+    assert bundle_text(bundle) == text
+
+
+def test_html_text_drops_tags_scripts_and_styles():
+    markup = (
+        "<style>b{color:red}</style><h1>Title</h1><p>Hello <b>world</b></p>"
+        "<script>alert(1)</script><table><tr><th>k</th><td>v</td></tr></table>"
+    )
+    assert html_text(markup) == "Title\nHello world\n| k | v"
+
+
 def test_text_table_of_rows_and_of_a_write():
     result = {
         "columns": ["id", "name"],
@@ -132,6 +186,8 @@ def test_text_table_of_rows_and_of_a_write():
         ("127.0.0.1", True),
         ("127.0.0.2", True),
         ("localhost", True),
+        ("LOCALHOST", True),  # host names are case-insensitive
+        ("localhost.", True),
         ("::1", True),
         ("[::1]", True),
         ("0.0.0.0", False),
