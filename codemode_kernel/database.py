@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import guard
-from .errors import QueryTimeoutError, QuotaExceededError, SQLSyntaxError, StateError
+from .errors import MAX_ROWS_FIX, QueryTimeoutError, QuotaExceededError, SQLSyntaxError, StateError
 from .records import adapt_params
 
 if TYPE_CHECKING:
@@ -580,8 +580,8 @@ class Database:
         if truncated and limit is None:  # an explicit lower limit was asked for
             warnings.warn(
                 f"query returned more than {row_limit:,} rows; only the first {row_limit:,} are"
-                " in the DataFrame (truncated). Add WHERE/LIMIT, use helpers.db.browse(), or"
-                " raise max_rows (CODEMODE_MAX_ROWS)",
+                f" in the DataFrame (truncated at max_rows). For the rest: {MAX_ROWS_FIX};"
+                " or add WHERE/LIMIT; or page with helpers.db.browse(sql)",
                 stacklevel=2,
             )
         return df
@@ -596,9 +596,8 @@ class Database:
             raise ValueError(f"limit must be a positive number of rows, got {limit}")
         if limit > max_rows:
             raise ValueError(
-                f"limit={limit:,} is above max_rows={max_rows:,}. Raise max_rows with"
-                " CODEMODE_MAX_ROWS (or --CodeModeKernel.max_rows), or page through the"
-                " result with helpers.db.browse()"
+                f"limit={limit:,} is above max_rows={max_rows:,}. Raise it with {MAX_ROWS_FIX},"
+                " or page through the result with helpers.db.browse(sql)"
             )
         return limit
 

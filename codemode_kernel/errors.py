@@ -7,6 +7,7 @@ Errors raised by SQLite itself (no such table, constraint failed) stay
 from __future__ import annotations
 
 __all__ = [
+    "MAX_ROWS_FIX",
     "CellTimeoutError",
     "CodeModeError",
     "QueryTimeoutError",
@@ -15,6 +16,10 @@ __all__ = [
     "SQLSyntaxError",
     "StateError",
 ]
+
+#: What every message about ``max_rows`` suggests: the live fix first, the
+#: setting second (the footer, the truncation warning, the ``limit=`` error).
+MAX_ROWS_FIX = "helpers.db.set_limits(max_rows=...) (setting: CODEMODE_MAX_ROWS)"
 
 
 class CodeModeError(Exception):
