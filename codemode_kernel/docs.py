@@ -22,7 +22,7 @@ __all__ = ["Markdown", "docs"]
 
 #: Public Database methods that are plumbing rather than analysis API.
 _DB_SKIP = frozenset({"close", "interrupt"})
-_SCHEMA_BUDGET = 2_400  # characters for the table list; the rest is ~5,600
+_SCHEMA_BUDGET = 1_900  # characters for the table list; the rest (API, plot, limits) ~6,100
 
 
 class Markdown(str):
@@ -110,6 +110,18 @@ def _api(helpers: Helpers) -> list[str]:
         if example:
             line += f" E.g. `{example}`"
         lines.append(line)
+    from .plot import Plot, kinds
+
+    sigs = [
+        re.sub(r", (where|params|ax)=None", "", _signature(fn, returns=False))
+        for fn in _public_functions(Plot, kinds())
+    ]
+    lines += [
+        "",
+        "## helpers.plot: matplotlib charts computed in SQLite",
+        f"`{'`, `'.join(sigs)}`. All take `where=`, `params=`, `ax=` and return the Axes"
+        " (`ax.data`: the rows drawn).",
+    ]
     aliases = [n for n in sql.__all__ if getattr(sql, n).__name__ != n]
     aliases += [n for n in vars(Database) if n[:1].islower() and any(c.isupper() for c in n)]
     lines.append(f"- camelCase aliases: {', '.join(sorted(aliases))}.")
@@ -143,7 +155,9 @@ def _limits(helpers: Helpers) -> list[str]:
 def _errors() -> str:
     from . import errors
 
-    names = [n for n in errors.__all__ if n != "CodeModeError"]
+    names = [
+        n for n in errors.__all__ if n != "CodeModeError" and isinstance(getattr(errors, n), type)
+    ]
     return f"CodeModeError, the base of {', '.join(names)}"
 
 

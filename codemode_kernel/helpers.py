@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from .database import Database
+    from .plot import Plot
     from .settings import Settings
     from .store import Session
 
@@ -23,6 +24,7 @@ class Helpers:
     * ``helpers.db``: the session's guarded SQLite database (query, exec,
       batch_insert, create_table, state, metrics, logs, schema, explain, browse).
     * ``helpers.sql``: builders that return SQL text (count_by, top_n, ...).
+    * ``helpers.plot``: charts computed in SQLite (histogram, bar, line, box, pie).
     * ``helpers.docs()``: Markdown describing the API and the current schema.
     * ``helpers.errors``: the exception classes (SQLBlockedError, ...).
 
@@ -61,6 +63,13 @@ class Helpers:
 
         return sql
 
+    @property
+    def plot(self) -> Plot:
+        """Charts whose numbers SQLite computes: ``helpers.plot.histogram("t", "col")``."""
+        from .plot import Plot
+
+        return Plot(self.db)
+
     def docs(self) -> Any:
         """Markdown describing the API, the current schema and the limits in force."""
         from .docs import docs
@@ -75,5 +84,6 @@ class Helpers:
         opened = "open" if self._db is not None and self._db.is_open else "opened on first use"
         return (
             f"<Code Mode helpers: session {self.session.id!r}; helpers.db ({opened}),"
-            " helpers.sql (builders), helpers.docs(), helpers.errors. See helpers? >"
+            " helpers.sql (builders), helpers.plot (charts), helpers.docs(), helpers.errors."
+            " See helpers? >"
         )
