@@ -979,8 +979,12 @@ class Database:
 
     # -- widgets (see widgets.py) ------------------------------------------
 
-    def browse(self, table_or_sql: str, page_size: int = 50):
-        """A pager widget over a table or a SELECT, one page per SQL query."""
+    def browse(self, table_or_sql: str, page_size: int = 20):
+        """A pager widget over a table or a SELECT, one page per SQL query.
+
+        Sort by clicking a column header, filter with a WHERE condition, jump
+        to a page; keyset paging keeps the last page as fast as the first.
+        """
         from .widgets import browse
 
         return browse(self, table_or_sql, page_size=page_size)

@@ -97,7 +97,7 @@ def test_browse_opens_the_pager_after_earlier_statements(k):
     assert outputs(cell)[:1] == [("stdout", "0 rows affected")]
     (bundle,) = cell.results
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["text/plain"].splitlines()[0].endswith("page 1 of 1 · 2 rows")
+    assert bundle["text/plain"].splitlines()[0].endswith("rows 1–2 of 2 · page 1 of 1")
     assert k.value("(type(pager).__name__, pager.frame['name'].tolist())") == (
         "Pager",
         ["ann", "bob"],
