@@ -38,7 +38,7 @@ PAGE_SIZES = (10, 20, 50, 100, 250, 500)
 _ALIAS = "_codemode_browse"
 _ROWID = "_codemode_rowid"  # the reserved prefix: no user column is named so
 _ARROWS = {None: "", False: " ▲", True: " ▼"}
-_PX_PER_CHAR, _MIN_CHARS, _MAX_CHARS = 7.5, 4, 40
+_PX_PER_CHAR, _MIN_CHARS, _MAX_CHARS = 8, 5, 40
 
 
 def _quote(name: str) -> str:
@@ -354,8 +354,9 @@ def _widths(frame: pd.DataFrame, columns: list[str]) -> list[int]:
     out = []
     for i, c in enumerate(columns):
         values = frame.iloc[:, i].map(lambda v: len(str(v))) if len(frame) else []
-        chars = max([len(c) + 3, *values])  # + room for the sort arrow
-        out.append(int(min(max(chars, _MIN_CHARS), _MAX_CHARS) * _PX_PER_CHAR + 18))
+        # The header is bold and carries the sort arrow: give it room for both.
+        chars = max([len(c) * 1.15 + 3, *values])
+        out.append(int(min(max(chars, _MIN_CHARS), _MAX_CHARS) * _PX_PER_CHAR + 20))
     return out
 
 
@@ -370,14 +371,26 @@ def _cell(value: Any) -> str:
     return f'<td{" class=codemode-num" if num else ""} title="{text}">{text}</td>'
 
 
+# Global once rendered (a <style> in widget HTML applies to the page): the
+# table and the header buttons share box sizes, so each header sits on its column.
 _CSS = (
     "<style>"
-    ".codemode-pager{table-layout:fixed;border-collapse:collapse;font-size:var(--jp-code-font-size,13px)}"
-    ".codemode-pager td{padding:3px 8px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;"
-    "border-bottom:1px solid var(--jp-border-color2,#e0e0e0);text-align:left}"
-    ".codemode-pager tr:nth-child(even){background:var(--jp-layout-color2,#f5f5f5)}"
-    ".codemode-pager td.codemode-num{text-align:right}"
+    ".codemode-pager{table-layout:fixed;border-collapse:separate;border-spacing:0;margin:0;"
+    "font-family:var(--jp-content-font-family);font-size:var(--jp-content-font-size1,13px);"
+    "color:var(--jp-content-font-color1,#000)}"
+    ".codemode-pager td{box-sizing:border-box;padding:4px 8px;white-space:nowrap;overflow:hidden;"
+    "text-overflow:ellipsis;border:0;border-bottom:1px solid var(--jp-border-color2,#e0e0e0);"
+    "text-align:left;line-height:1.4}"
+    ".codemode-pager tr:nth-child(even) td{background:var(--jp-layout-color2,#f5f5f5)}"
+    ".codemode-pager tr:hover td{background:var(--jp-brand-color3,#e3f2fd)}"
+    ".codemode-pager td.codemode-num{text-align:right;font-variant-numeric:tabular-nums}"
     ".codemode-pager td.codemode-null{color:var(--jp-ui-font-color3,#999);font-style:italic}"
+    "button.codemode-header{box-sizing:border-box;justify-content:flex-start;text-align:left;"
+    "padding:0 8px;border-radius:0;border-bottom:2px solid var(--jp-border-color1,#bdbdbd);"
+    "background:var(--jp-layout-color1,#fff);color:var(--jp-content-font-color1,#000)}"
+    "button.codemode-header.mod-info{background:var(--jp-brand-color3,#e3f2fd);"
+    "color:var(--jp-content-font-color1,#000);border-bottom-color:var(--jp-brand-color1,#1976d2)}"
+    "button.codemode-header:hover{background:var(--jp-layout-color2,#eee)}"
     "</style>"
 )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from .pager import _ARROWS, DEFAULT_PAGE_SIZE, PAGE_SIZES, Pages, styled
+from .pager import _ARROWS, DEFAULT_PAGE_SIZE, PAGE_SIZES, Pages
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -21,10 +21,10 @@ if TYPE_CHECKING:
 __all__ = ["Pager"]
 
 _NAV = (
-    ("first_button", "angles-left", "first page"),
+    ("first_button", "angle-double-left", "first page"),
     ("prev_button", "angle-left", "previous page"),
     ("next_button", "angle-right", "next page"),
-    ("last_button", "angles-right", "last page"),
+    ("last_button", "angle-double-right", "last page"),
 )
 
 
@@ -84,7 +84,7 @@ class Pager(Pages):
         self.filter_box.add_class("codemode-filter")
         self.filter_box.observe(lambda ch: self._do(p.filter, ch["new"]), "value")
         self.clear_button = w.Button(
-            icon="xmark", tooltip="clear the filter", layout=w.Layout(width="34px")
+            icon="times", tooltip="clear the filter", layout=w.Layout(width="34px")
         )
         self.clear_button.on_click(lambda _: self._clear_filter())
         self.status = w.Label()
@@ -101,7 +101,7 @@ class Pager(Pages):
             b.add_class("codemode-header")
             b.on_click(lambda _, c=col: self._do(p.cycle_sort, c))
             self.headers.append(b)
-        self.table = w.HTML()
+        self.table = w.HTML(layout=w.Layout(margin="0"))
         nav = w.HBox(
             [
                 self.first_button,
@@ -116,7 +116,9 @@ class Pager(Pages):
             layout=w.Layout(align_items="center", flex_flow="row wrap"),
         )
         search = w.HBox([self.filter_box, self.clear_button], layout=w.Layout(width="100%"))
-        header = w.HBox(self.headers, layout=w.Layout(width="max-content", overflow="visible"))
+        header = w.HBox(
+            self.headers, layout=w.Layout(width="max-content", overflow="visible", margin="0")
+        )
         grid = w.VBox(
             [header, self.table],
             layout=w.Layout(overflow="auto", max_height="640px", width="100%"),
@@ -152,6 +154,7 @@ class Pager(Pages):
         p = self
         if not keep_error:
             self.error.value = ""
+        self.table.value = p.table_html()  # first: the status says the page is there
         self.status.value = p.status_text()
         self.of_pages.value = f"of {p.pages:,}"
         # Bounds first, then the value: the box must never clamp a valid page.
@@ -165,7 +168,6 @@ class Pager(Pages):
             arrow = _ARROWS[p.descending if p.sort_by == col else None]
             b.description = f"{col}{arrow}"
             b.button_style = "info" if p.sort_by == col else ""
-        self.table.value = styled(p.table_html())
         self.first_button.disabled = self.prev_button.disabled = p.page <= 1
         self.next_button.disabled = self.last_button.disabled = p.page >= p.pages
 

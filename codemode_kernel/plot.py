@@ -152,6 +152,8 @@ class Plot:
             )
         ax.set_xlabel(column)
         ax.set_ylabel("count")
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
         return _finish(ax, data, sql, f"{table}: {column}")
 
     def bar(
@@ -186,6 +188,8 @@ class Plot:
         else:
             ax.bar(labels, heights)
             ax.set_ylabel(measure)
+            ax.grid(axis="y", alpha=0.3)
+            ax.set_axisbelow(True)
             if labels and max(len(s) for s in labels) > 6:
                 ax.tick_params(axis="x", labelrotation=45)
                 for t in ax.get_xticklabels():

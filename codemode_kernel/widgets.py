@@ -66,7 +66,7 @@ class Explorer:
         self.selected: str | None = None
         self.pager: Pager | None = None
         self.refresh_button = w.Button(
-            description="refresh", icon="rotate", tooltip="re-read tables and row counts"
+            description="refresh", icon="refresh", tooltip="re-read tables and row counts"
         )
         self.refresh_button.on_click(lambda _: self.refresh())
         self.summary = w.Label()
@@ -100,7 +100,7 @@ class Explorer:
             pick.on_click(lambda _, t=t: self.show(t))
             count = w.Label(_rows(n), layout=w.Layout(width="110px"))
             count.add_class("codemode-count")
-            go = w.Button(description="browse", icon="table-list", tooltip=f"page through {t}")
+            go = w.Button(description="browse", icon="table", tooltip=f"page through {t}")
             go.layout = w.Layout(width="90px")
             go.on_click(lambda _, t=t: self._safe(self.browse, t))
             self.select_buttons[t], self.browse_buttons[t] = pick, go
@@ -154,7 +154,7 @@ class Explorer:
         import ipywidgets as w
 
         self.pager = browse(self.db, table)
-        close = w.Button(description="close", icon="xmark", tooltip="close the pager")
+        close = w.Button(description="close", icon="times", tooltip="close the pager")
         close.on_click(lambda _: setattr(self.browser, "children", ()))
         title = w.HTML(f"<b>{html.escape(table)}</b>")
         self.browser.children = (w.HBox([title, close]), self.pager.widget)

@@ -113,7 +113,9 @@ def test_widget_errors_show_above_the_table(db):
     seed(db, [1, 2])
     p = browse(db, "t")
     p.filter_box.value = "nosuchcol = 1"
-    assert "ValueError: filter names no column &#x27;nosuchcol&#x27;; columns: id, v" in p.error.value
+    assert (
+        "ValueError: filter names no column &#x27;nosuchcol&#x27;; columns: id, v" in p.error.value
+    )
     assert p.total == 2
     p.filter_box.value = "v = 2"
     assert p.error.value == "" and p.total == 1
@@ -129,7 +131,7 @@ def test_page_box_jumps_and_buttons(db):
     p.first_button.click()
     assert p.page == 1 and p.prev_button.disabled
     icons = [b.icon for b in (p.first_button, p.prev_button, p.next_button, p.last_button)]
-    assert icons == ["angles-left", "angle-left", "angle-right", "angles-right"]
+    assert icons == ["angle-double-left", "angle-left", "angle-right", "angle-double-right"]
 
 
 def test_a_select_is_paged_by_offset(db):
