@@ -34,6 +34,8 @@ class Config:
     query_timeout: float = 0.25
     sweep_dirs: int = 10_000
     sweep_repeats: int = 3
+    hist_rows: int = 5_000_000
+    pager_rows: int = 10_000_000
 
     @classmethod
     def quick_config(cls) -> Config:
@@ -57,6 +59,8 @@ class Config:
             query_timeout=0.1,
             sweep_dirs=200,
             sweep_repeats=1,
+            hist_rows=20_000,
+            pager_rows=20_000,
         )
 
 

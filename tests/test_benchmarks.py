@@ -20,6 +20,10 @@ MEASURES = (
     "cell timeout overshoot",
     "query timeout overshoot",
     "idle session dirs",
+    "rows (50 bins): time",
+    "rows: peak RSS growth",
+    "rows, table order: last page vs first",
+    "rows, sorted by an indexed column: last page vs first",
 )
 
 
