@@ -13,7 +13,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 # JupyterLab refuses to run as root without --allow-root (containers, CI).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: demo test lab bench setup browser-deps lint clean
+.PHONY: demo test test-fast lab bench setup browser-deps lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,13 @@ browser-deps:
 demo: setup
 	$(PY) -m tools.demo notebooks/quickstart.ipynb
 
+# Everything: tests/unit, tests/kernel (real kernels), tests/reliability, tests/browser.
 test: setup browser-deps
 	$(PY) -m pytest -q
+
+# The in-process unit tests only (no kernels, no browser).
+test-fast: setup
+	$(PY) -m pytest -q tests/unit
 
 $(BENCH_PY):
 	$(PYTHON) -m venv $(BENCH_VENV)
@@ -49,7 +54,7 @@ $(BENCH_STAMP): $(BENCH_PY) pyproject.toml
 	$(BENCH_PY) -m codemode_kernel install --sys-prefix
 	touch $(BENCH_STAMP)
 
-# The benchmark suite (about 5 minutes), in .venv-bench: prints one table,
+# The benchmark suite (about 6-7 minutes), in .venv-bench: prints one table,
 # writes benchmarks/RESULTS.md.
 bench: $(BENCH_STAMP)
 	$(BENCH_PY) -m benchmarks
@@ -58,8 +63,8 @@ lab: setup
 	$(VENV)/bin/jupyter lab notebooks/ $(ALLOW_ROOT)
 
 lint: setup
-	$(VENV)/bin/ruff check codemode_kernel tests tools
-	$(VENV)/bin/ruff format --check codemode_kernel tests tools
+	$(VENV)/bin/ruff check codemode_kernel tests tools benchmarks
+	$(VENV)/bin/ruff format --check codemode_kernel tests tools benchmarks
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info

@@ -18,9 +18,9 @@ PROG = "python -m codemode_kernel"
 #: name -> (module whose ``main(argv) -> int`` runs it, one-line summary).
 #: Adding a command is one line here.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "install": ("codemode_kernel.install", "install the 'codemode' kernelspec"),
-    "run": ("codemode_kernel.run_cli", "run a .py file (or -) in a session, print the result"),
-    "sessions": ("codemode_kernel.sessions_cli", "list, show, sweep and remove sessions"),
+    "install": ("codemode_kernel._install", "install the 'codemode' kernelspec"),
+    "run": ("codemode_kernel._run_cli", "run a .py file (or -) in a session, print the result"),
+    "sessions": ("codemode_kernel._sessions_cli", "list, show, sweep and remove sessions"),
 }
 
 
@@ -43,7 +43,7 @@ def usage() -> str:
 def _start_kernel(argv: list[str]) -> int:
     from ipykernel.kernelapp import IPKernelApp
 
-    from .kernel import CodeModeKernel
+    from ._kernel import CodeModeKernel
 
     IPKernelApp.launch_instance(argv=argv, kernel_class=CodeModeKernel)
     return 0
