@@ -124,6 +124,12 @@ def _pager_notebook() -> nbformat.NotebookNode:
             'display(helpers.db.query("SELECT id, name FROM items"))\n'
             "helpers.db.set_limits(max_rows=10_000);"
         ),
+        new_code_cell(
+            "helpers.db.exec(\n"
+            '    "CREATE TABLE pairs (a INTEGER NOT NULL, b TEXT, PRIMARY KEY (b, a))"\n'
+            ")\n"
+            "helpers.db.explore()"
+        ),
         blocked,
     ]
     return nb
@@ -467,7 +473,8 @@ def test_quickstart_runs_and_renders_query_table_with_footer(page, lab: Lab, sho
 def _pager(page, panel):
     """(the pager's output, its status label, its table) in ``panel``."""
     label = page.locator(".codemode-status")
-    widget = panel.locator(".jp-OutputArea-output").filter(has=label)
+    cell = panel.locator(".jp-CodeCell").filter(has_text="helpers.db.browse(")
+    widget = cell.locator(".jp-OutputArea-output").filter(has=label)
     widget.first.wait_for(state="visible", timeout=UI_MS)
     assert widget.count() == 1
     return widget, widget.locator(".codemode-status"), widget.locator(".widget-html table")
@@ -618,6 +625,30 @@ def test_truncation_footer_is_a_warning_naming_the_live_fix(page, lab: Lab, shot
     assert border == "4px", border
     footer.scroll_into_view_if_needed()
     shot("truncation-footer")
+
+
+def test_explorer_shows_checks_counts_and_browses(page, lab: Lab, shot) -> None:
+    panel, _ = _ensure_run(page, lab, PAGER_NOTEBOOK)
+    cell = panel.locator(".jp-CodeCell").filter(has_text="helpers.db.explore()")
+    out = cell.locator(".jp-OutputArea-output")
+    refresh = out.locator("button.widget-button", has_text=re.compile(r"^\s*refresh\s*$"))
+    refresh.wait_for(state="visible", timeout=UI_MS)
+    counts = [c.strip() for c in out.locator(".codemode-count").all_text_contents()]
+    assert counts == [f"{PAGER_ROWS} rows", "0 rows"], counts  # items, pairs
+    out.locator("button.widget-button", has_text=re.compile(r"^\s*pairs\s*$")).click()
+    detail = out.locator(".widget-html").filter(has_text="columns").first
+    expect(detail).to_contain_text("pairs · 0 rows", timeout=UI_MS)
+    rows = detail.locator("table").first.locator("tbody tr")
+    cells = [[td.strip() for td in r.locator("td").all_text_contents()] for r in rows.all()]
+    # column, type, not null, default, primary key
+    assert [c[0] for c in cells] == ["a", "b"], cells
+    assert [(c[2], c[4]) for c in cells] == [("✓", "2"), ("", "1")], cells
+    browse = out.locator("button.widget-button[title='page through items']")
+    browse.click()
+    status = out.locator(".codemode-status")
+    expect(status).to_have_text(f"rows 1–20 of {PAGER_ROWS} · page 1 of 10", timeout=UI_MS)
+    cell.scroll_into_view_if_needed()
+    shot("explorer")
 
 
 def test_blocked_statement_shows_sqlblockederror(page, lab: Lab, shot) -> None:
