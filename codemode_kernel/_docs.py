@@ -150,7 +150,8 @@ def _limits(helpers: Described) -> list[str]:
     s = helpers.settings
     return [
         "## Limits in force",
-        f"max_rows {s.max_rows:,} per query (more is cut and flagged in `df.attrs['codemode']`)"
+        f"max_rows {s.max_rows:,} per query (more is cut and flagged in `df.attrs['codemode']`;"
+        " raise: `helpers.db.set_limits(max_rows=...)`)"
         f" · query_timeout {_seconds(s.query_timeout)} · cell_timeout {_seconds(s.cell_timeout)}"
         f" · database quota (max_db_mb) {s.max_db_mb:,g} MB"
         f" · session_ttl {_seconds(s.session_ttl)} idle.",
