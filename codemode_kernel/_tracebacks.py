@@ -120,7 +120,7 @@ def _handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: 
         return display.custom_exc(shell, etype, value, tb, tb_offset)
     if issubclass(etype, UsageError) or not _through_package(tb):
         # Not ours: IPython's own display, exactly as without this handler.
-        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset, running_compiled_code=True)
         return None
     sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb  # for %debug
     value.__traceback__ = tb

@@ -81,6 +81,9 @@ def test_errors_that_never_touch_the_package_display_as_stock_ipython(k):
     assert cell.ename == "ZeroDivisionError"
     assert "Traceback (most recent call last)" in cell.traceback
     assert len(frames(cell.traceback)) == 2
+    # A SyntaxError raised at run time keeps IPython's SyntaxError display.
+    syntax = k.run("exec('x = (')")
+    assert syntax.ename == "SyntaxError" and "Cell In[" in syntax.traceback
     # A UsageError from the magics stays IPython's one-line usage error.
     usage = k.run("%sql --limit 0 SELECT 1")
     assert usage.ename == "UsageError"
