@@ -400,6 +400,7 @@ _CSS = (
     "button.codemode-header.mod-info{background:var(--jp-brand-color3,#e3f2fd);"
     "color:var(--jp-content-font-color1,#000);border-bottom-color:var(--jp-brand-color1,#1976d2)}"
     "button.codemode-header:hover{background:var(--jp-layout-color2,#eee)}"
+    "button.codemode-header.codemode-header-num{justify-content:flex-end;text-align:right}"
     "</style>"
 )
 

@@ -99,6 +99,8 @@ class Pager(Pages):
             )
             b.style.font_weight = "bold"
             b.add_class("codemode-header")
+            if p.frame.dtypes.iloc[i].kind in "iuf":  # numbers are right-aligned below
+                b.add_class("codemode-header-num")
             b.on_click(lambda _, c=col: self._do(p.cycle_sort, c))
             self.headers.append(b)
         self.table = w.HTML(layout=w.Layout(margin="0"))

@@ -393,6 +393,16 @@ def _run_all(page, panel_id: str) -> None:
     _wait_kernel_idle(page, panel_id)
 
 
+def _settle_into_view(page, locator) -> None:
+    """Scroll ``locator`` into view once Lab's windowed notebook has laid out
+    the cells above it (images load late and push it down)."""
+    for _ in range(3):
+        locator.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+    box = locator.bounding_box()
+    assert box is not None and box["height"] > 0
+
+
 def _prompts(panel) -> list[str]:
     return [t.strip() for t in panel.locator(".jp-CodeCell .jp-InputPrompt").all_text_contents()]
 
@@ -466,7 +476,7 @@ def test_quickstart_runs_and_renders_query_table_with_footer(page, lab: Lab, sho
     # went on past it to the end.
     errors = panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
     assert "SQLBlockedError" in " ".join(errors.all_text_contents())
-    first.scroll_into_view_if_needed()
+    _settle_into_view(page, first)
     shot("quickstart")
 
 
@@ -517,7 +527,7 @@ def test_browse_pager_next_changes_page(page, lab: Lab, shot) -> None:
         assert button.bounding_box()["y"] < table.bounding_box()["y"], title
     expect(prev).to_be_disabled(timeout=UI_MS)
     expect(nxt).to_be_enabled(timeout=UI_MS)
-    widget.scroll_into_view_if_needed()
+    _settle_into_view(page, widget)
     shot("pager-page1")
 
     nxt.click()
@@ -532,7 +542,7 @@ def test_browse_pager_next_changes_page(page, lab: Lab, shot) -> None:
     assert first_id() == str(PAGER_PAGE_SIZE + 1)
     assert table.locator("tbody tr").count() == PAGER_PAGE_SIZE
     expect(prev).to_be_enabled(timeout=UI_MS)
-    widget.scroll_into_view_if_needed()
+    _settle_into_view(page, widget)
     shot("pager-page2")
 
 
@@ -559,7 +569,7 @@ def test_pager_header_click_sorts_with_an_arrow(page, lab: Lab, shot) -> None:
         names[-1], timeout=UI_MS
     )
     assert _cells(table, 2) == names[::-1][:PAGER_PAGE_SIZE]
-    widget.scroll_into_view_if_needed()
+    _settle_into_view(page, widget)
     shot("pager-sorted-desc")
     header.click()  # a third click: back to table order, no arrow
     expect(header).to_have_text("name", timeout=UI_MS)
@@ -578,7 +588,7 @@ def test_pager_filter_box_narrows_rows(page, lab: Lab, shot) -> None:
     expect(table.locator("tbody tr").first.locator("td").first).to_have_text("155", timeout=UI_MS)
     expect(table.locator("tbody tr")).to_have_count(5, timeout=UI_MS)
     assert _cells(table, 1) == ["155", "165", "175", "185", "195"]
-    widget.scroll_into_view_if_needed()
+    _settle_into_view(page, widget)
     shot("pager-filtered")
     # A bad condition shows the guard's/parser's message; the rows stay.
     box.fill("id IN (SELECT 1)")
@@ -602,7 +612,7 @@ def test_histogram_renders_an_image(page, lab: Lab, shot) -> None:
     page.wait_for_function(
         "img => img.complete && img.naturalWidth > 300", arg=img.element_handle(), timeout=UI_MS
     )
-    cell.scroll_into_view_if_needed()
+    _settle_into_view(page, cell)
     shot("plot-histogram")
 
 
@@ -623,7 +633,7 @@ def test_truncation_footer_is_a_warning_naming_the_live_fix(page, lab: Lab, shot
     # Marked as a warning: a coloured left border, not plain footer text.
     border = footer.evaluate("el => getComputedStyle(el).borderLeftWidth")
     assert border == "4px", border
-    footer.scroll_into_view_if_needed()
+    _settle_into_view(page, footer)
     shot("truncation-footer")
 
 
@@ -647,7 +657,7 @@ def test_explorer_shows_checks_counts_and_browses(page, lab: Lab, shot) -> None:
     browse.click()
     status = out.locator(".codemode-status")
     expect(status).to_have_text(f"rows 1–20 of {PAGER_ROWS} · page 1 of 10", timeout=UI_MS)
-    cell.scroll_into_view_if_needed()
+    _settle_into_view(page, cell)
     shot("explorer")
 
 
@@ -662,5 +672,5 @@ def test_blocked_statement_shows_sqlblockederror(page, lab: Lab, shot) -> None:
     text = err.first.text_content()
     # The error's last line: its class name and what was refused.
     assert re.search(r"SQLBlockedError: ATTACH\b", text), text
-    cell.scroll_into_view_if_needed()
+    _settle_into_view(page, cell)
     shot("blocked-statement")
