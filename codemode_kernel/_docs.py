@@ -14,6 +14,8 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ._policy import ALLOWED, REFUSED
+
 if TYPE_CHECKING:
     from ._settings import Settings
     from ._store import Session
@@ -150,14 +152,12 @@ def _limits(helpers: Described) -> list[str]:
     s = helpers.settings
     return [
         "## Limits in force",
-        f"max_rows {s.max_rows:,} per query (more is cut and flagged in `df.attrs['codemode']`;"
-        " raise: `helpers.db.set_limits(max_rows=...)`)"
+        f"max_rows {s.max_rows:,} per query (more is cut, flagged in `df.attrs`; raise it"
+        " with `helpers.db.set_limits(max_rows=...)`)"
         f" · query_timeout {_seconds(s.query_timeout)} · cell_timeout {_seconds(s.cell_timeout)}"
         f" · database quota (max_db_mb) {s.max_db_mb:,g} MB"
         f" · session_ttl {_seconds(s.session_ttl)} idle.",
-        "Allowed SQL: SELECT/WITH/VALUES, INSERT (UPSERT, RETURNING), UPDATE, DELETE,"
-        " CREATE/DROP TABLE, CREATE/DROP INDEX, ALTER TABLE. Refused: PRAGMA (use"
-        " `helpers.db.schema()`), ATTACH, BEGIN/COMMIT, triggers, views, virtual tables."
+        f"Allowed SQL: {ALLOWED}. Refused: {REFUSED}."
         " Each call is one transaction. Bind values with `?` or `:name`.",
     ]
 

@@ -24,18 +24,19 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ._guard import check_identifier, classify
+from ._guard import classify
+from ._identifiers import check_identifier
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DEFAULT_PAGE_SIZE", "PAGE_SIZES", "Pages", "Source", "styled", "table_html"]
+__all__ = ["ARROWS", "DEFAULT_PAGE_SIZE", "PAGE_SIZES", "Pages", "Source", "styled", "table_html"]
 
 DEFAULT_PAGE_SIZE = 20
 PAGE_SIZES = (10, 20, 50, 100, 250, 500)
 _ALIAS = "_codemode_browse"
 _ROWID = "_codemode_rowid"  # the reserved prefix: no user column is named so
-_ARROWS = {None: "", False: " ▲", True: " ▼"}
+ARROWS = {None: "", False: " ▲", True: " ▼"}
 _PX_PER_CHAR, _MIN_CHARS, _MAX_CHARS = 8, 5, 40
 
 
@@ -51,7 +52,7 @@ class Source(Protocol):
 
 
 def _quote(name: str) -> str:
-    from ._ddl import quote
+    from ._identifiers import quote
 
     return quote(name)
 
@@ -104,7 +105,7 @@ class Pages:
         self.last_sql = ""
         self._bounds: tuple[dict, dict] | None = None
         self.frame: pd.DataFrame = self._fetch(1)
-        self._widths = _widths(self.frame, self.columns)
+        self.widths = _widths(self.frame, self.columns)
 
     # -- state -----------------------------------------------------------------
 
@@ -270,7 +271,7 @@ class Pages:
         subqueries; names quoted) and run through the guard; ``None`` or ""
         clears it. Raises ``ValueError`` for anything else.
         """
-        from .sql import condition
+        from ._sql_ast import condition
 
         text = (where or "").strip()
         node = condition(text, "filter") if text else None
@@ -309,7 +310,7 @@ class Pages:
         return text
 
     def table_html(self) -> str:
-        return table_html(self.frame, self._widths)
+        return table_html(self.frame, self.widths)
 
     def __repr__(self) -> str:
         return f"{self.label}: {self.status_text()}\n{self.frame.to_string(index=False)}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from ._pager import _ARROWS, DEFAULT_PAGE_SIZE, PAGE_SIZES, Pages
+from ._pager import ARROWS, DEFAULT_PAGE_SIZE, PAGE_SIZES, Pages
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -95,7 +95,7 @@ class Pager(Pages):
             b = w.Button(
                 description=col,
                 tooltip=f"sort by {col} (click again: descending, a third time: unsorted)",
-                layout=w.Layout(width=f"{p._widths[i]}px", margin="0", height="28px"),
+                layout=w.Layout(width=f"{p.widths[i]}px", margin="0", height="28px"),
             )
             b.style.font_weight = "bold"
             b.add_class("codemode-header")
@@ -167,7 +167,7 @@ class Pager(Pages):
         finally:
             self.page_box.observe(self._on_page_box, "value")
         for b, col in zip(self.headers, p.columns, strict=True):
-            arrow = _ARROWS[p.descending if p.sort_by == col else None]
+            arrow = ARROWS[p.descending if p.sort_by == col else None]
             b.description = f"{col}{arrow}"
             b.button_style = "info" if p.sort_by == col else ""
         self.first_button.disabled = self.prev_button.disabled = p.page <= 1

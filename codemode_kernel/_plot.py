@@ -24,7 +24,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import sql as builders
-from ._guard import check_identifier
+from ._identifiers import check_identifier
+from ._sql_ast import column_node, condition, count_arg, literal, render, select_from
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,7 +55,7 @@ def _and(where: Where, extra) -> str:
     """One ``where`` string: the user's condition AND ``extra`` (a sqlglot node)."""
     from sqlglot import exp
 
-    user = builders.condition(where)
+    user = condition(where)
     node = extra if user is None else exp.and_(exp.Paren(this=user), extra)
     return node.sql(dialect="sqlite")
 
@@ -206,7 +207,7 @@ class Plot:
         where: Where,
         params: Any,
     ) -> tuple[pd.DataFrame, str, str]:
-        builders._count(top, "top", maximum=MAX_GROUPS)
+        count_arg(top, "top", maximum=MAX_GROUPS)
         if value is None:
             if agg != "count":
                 raise ValueError(f"agg={agg!r} needs a value column: bar(..., value='amount')")
@@ -223,7 +224,7 @@ class Plot:
         from sqlglot import exp
 
         star = exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)
-        return builders._render(builders._select_from(table, star, where=where))
+        return render(select_from(table, star, where=where))
 
     def pie(
         self,
@@ -336,8 +337,8 @@ class Plot:
         else:
             data, sql, _ = self._groups(table, by, None, "count", top, where, params)
             sqls.append(sql)
-            groups = [(_label(g), _and(where, builders.condition({by: g}))) for g in data[by]]
-        col = builders._col(column)
+            groups = [(_label(g), _and(where, condition({by: g}))) for g in data[by]]
+        col = column_node(column)
         rows, stats = [], []
         for label, cond in groups:
             s_sql = builders.statistics(table, column, where=cond)
@@ -347,9 +348,7 @@ class Plot:
                 continue
             q1, q3 = float(s["p25"]), float(s["p75"])
             lo, hi = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
-            inside = exp.Between(
-                this=col.copy(), low=builders.literal(lo), high=builders.literal(hi)
-            )
+            inside = exp.Between(this=col.copy(), low=literal(lo), high=literal(hi))
             ends = []
             for ascending in (True, False):  # the whiskers: the extreme values inside
                 e_sql = builders.top_n(
@@ -360,7 +359,7 @@ class Plot:
             whislo, whishi = ends
             fliers = []
             for op, ascending in ((exp.LT, True), (exp.GT, False)):
-                beyond = op(this=col.copy(), expression=builders.literal(lo if ascending else hi))
+                beyond = op(this=col.copy(), expression=literal(lo if ascending else hi))
                 f_sql = builders.top_n(
                     table, column, MAX_FLIERS, where=_and(cond, beyond), ascending=ascending
                 )

@@ -141,7 +141,7 @@ class Explorer:
 
     def show_sample(self) -> pd.DataFrame | None:
         """Show the first rows of the selected table (one SQL query)."""
-        from ._ddl import quote
+        from ._identifiers import quote
 
         if self.selected is None:
             return None

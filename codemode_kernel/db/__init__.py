@@ -20,8 +20,11 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._guard import Authorizer, ParserGuard, Statement, check_identifier
+from .._authorizer import Authorizer
+from .._guard import ParserGuard
+from .._identifiers import check_identifier
 from .._records import adapt_params
+from .._statements import Statement
 from ..errors import MAX_ROWS_FIX
 from . import _introspect as introspect
 from . import _state as state

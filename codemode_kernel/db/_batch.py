@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._ddl import add_column_sql, create_table_sql, insert_sql
-from .._guard import check_identifier
+from .._identifiers import check_identifier
 from .._records import SIMPLE_TYPES, column_type, convert, merge_types
 from ._introspect import table_columns
 
