@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._policy import ALLOWED, REFUSED
+from ._units import duration
 
 if TYPE_CHECKING:
     from ._settings import Settings
@@ -140,12 +141,7 @@ def _api(helpers: Described) -> list[str]:
 
 
 def _seconds(value: float) -> str:
-    if value == 0:
-        return "off"
-    for unit, size in (("h", 3600), ("min", 60)):
-        if value >= size and value % size == 0:
-            return f"{value / size:g} {unit}"
-    return f"{value:g} s"
+    return "off" if value == 0 else duration(value)
 
 
 def _limits(helpers: Described) -> list[str]:

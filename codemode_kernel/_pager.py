@@ -24,6 +24,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ._checks import positive_int
 from ._guard import classify
 from ._identifiers import check_identifier
 
@@ -86,8 +87,7 @@ class Pages:
         page_size: int = DEFAULT_PAGE_SIZE,
         params: Mapping | None = None,
     ) -> None:
-        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size <= 0:
-            raise ValueError(f"page_size must be a positive int, got {page_size!r}")
+        positive_int(page_size, "page_size")
         self.db = db
         self.params = dict(params) if params else None
         self.source, self.label, table = _source(db, table_or_sql)
@@ -290,8 +290,7 @@ class Pages:
 
     def set_page_size(self, size: int) -> None:
         """Change the page size, keeping the first row shown in view."""
-        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-            raise ValueError(f"page_size must be a positive int, got {size!r}")
+        positive_int(size, "page_size")
         size = min(size, self.db.settings.max_rows)
         first = (self.page - 1) * self.page_size
         self._update(page_size=size, page=first // size + 1)

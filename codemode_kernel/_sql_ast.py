@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ._checks import positive_int
 from ._guard import classify
 from ._identifiers import check_identifier, identifier
 from .db._connection import LIMITS
@@ -153,13 +154,8 @@ def column_names(columns: Columns, what: str = "columns") -> list[str]:
 
 
 def count_arg(value: object, what: str, *, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{what} must be an int, got {type(value).__name__}")
-    if value <= 0:
-        raise ValueError(f"{what} must be positive, got {value}")
-    if maximum is not None and value > maximum:
-        raise ValueError(f"{what} must be at most {maximum:,}, got {value:,}")
-    return value
+    """A positive int argument (``n``, ``bins``, ``limit``): see :func:`positive_int`."""
+    return positive_int(value, what, maximum=maximum)
 
 
 def render(query) -> str:

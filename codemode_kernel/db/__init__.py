@@ -21,10 +21,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._authorizer import Authorizer
+from .._checks import positive_int
 from .._guard import ParserGuard
 from .._identifiers import check_identifier
 from .._records import adapt_params
 from .._statements import Statement
+from .._store import database_size
 from ..errors import MAX_ROWS_FIX
 from . import _introspect as introspect
 from . import _state as state
@@ -328,8 +330,7 @@ class Database:
         from ._batch import BatchWriter
 
         check_identifier(table, "table name")
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
-            raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+        positive_int(chunk_size, "chunk_size")
         writer = BatchWriter(
             self.connection,
             self.guard,
@@ -434,8 +435,7 @@ class Database:
 
     def logs(self, limit: int = 50) -> pd.DataFrame:
         """The newest ``limit`` log entries: time, kind, sql, rows, elapsed_ms, error."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
-            raise ValueError(f"limit must be a positive int, got {limit!r}")
+        positive_int(limit, "limit")
         with self.connection.lock:
             self._calls.flush()
             return self._calls.log.frame(limit)
@@ -453,9 +453,7 @@ class Database:
         return self._metrics.report(
             session_id=self.session.id,
             path=str(self.path),
-            size_bytes=sum(
-                os.path.getsize(p) for p in (self.path, f"{self.path}-wal") if os.path.exists(p)
-            ),
+            size_bytes=database_size(self.session.path),
             tables=counts,
             created=float(meta.get("created", 0.0)),
             last_activity=float(meta.get("last_activity", 0.0)),

@@ -6,6 +6,7 @@ import dataclasses
 import gc
 from typing import TYPE_CHECKING
 
+from .._checks import positive_int
 from ..errors import MAX_ROWS_FIX
 
 if TYPE_CHECKING:
@@ -41,11 +42,7 @@ def check_limit(limit: object, max_rows: int) -> int:
     """The row limit of one call: ``limit`` (an int in 1..max_rows) or ``max_rows``."""
     if limit is None:
         return max_rows
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise TypeError(f"limit must be an int, got {type(limit).__name__}")
-    if limit <= 0:
-        raise ValueError(f"limit must be a positive number of rows, got {limit}")
-    if limit > max_rows:
+    if positive_int(limit, "limit") > max_rows:
         raise ValueError(
             f"limit={limit:,} is above max_rows={max_rows:,}. Raise it with {MAX_ROWS_FIX},"
             " or page through the result with helpers.db.browse(sql)"

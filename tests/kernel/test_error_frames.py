@@ -35,7 +35,7 @@ CASES = [
     (
         "helpers.db.query('SELECT 1', limit=-3)",
         "ValueError",
-        "limit must be a positive number of rows, got -3",
+        "limit must be a positive int, got -3",
         1,
     ),
     ("helpers.db.query('SELECT 1', limit='x')", "TypeError", "limit must be an int, got str", 1),
