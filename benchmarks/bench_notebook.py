@@ -3,7 +3,8 @@
 * ``helpers.plot.histogram`` over a ``hist_rows``-row column (binned in
   SQLite, 50 bins come back) against pandas' ``df.hist`` on the same column
   already loaded into a DataFrame (and the load, ``pd.read_sql_query``,
-  reported apart). Each side runs in its own child process, so the peak RSS
+  reported apart), and JupySQL's ``%sqlplot histogram`` (also binned in SQL)
+  on the same file. Each side runs in its own child process, so the peak RSS
   growth is its own; matplotlib's Agg backend draws both.
 * The pager on a ``pager_rows``-row table: the first and the last page by
   keyset (ours) against ``LIMIT 20 OFFSET n`` (what a plain pager does),
@@ -57,9 +58,9 @@ class _Peak(threading.Thread):
 
 
 def _open(data_dir: str):
-    from codemode_kernel.database import Database
-    from codemode_kernel.settings import Settings
-    from codemode_kernel.store import SessionStore
+    from codemode_kernel.db import Database
+    from codemode_kernel._settings import Settings
+    from codemode_kernel._store import SessionStore
 
     s = Settings(data_dir=Path(data_dir), query_timeout=3600.0)
     return Database(SessionStore(s.sessions_dir).open("bench"), s)
@@ -96,7 +97,7 @@ def child(kind: str, data_dir: str) -> dict:
 
     out: dict = {}
     if kind == "ours":
-        from codemode_kernel.plot import Plot
+        from codemode_kernel._plot import Plot
 
         db = _open(data_dir)
         plot = Plot(db)
@@ -108,6 +109,19 @@ def child(kind: str, data_dir: str) -> dict:
         ax = plot.histogram("h", "x", bins=BINS)
         out["seconds"] = time.perf_counter() - start
         out["counted"] = int(ax.data["count"].sum())
+    elif kind == "jupysql":
+        from .data import jupysql_shell
+
+        path = next(Path(data_dir).glob("*/session.db"))
+        shell = jupysql_shell(path)
+        shell.run_line_magic("sqlplot", f"histogram --table warm --column x --bins {BINS}")
+        plt.close("all")
+        before, peak = _rss_mb(), _Peak()
+        peak.start()
+        start = time.perf_counter()
+        shell.run_line_magic("sqlplot", f"histogram --table h --column x --bins {BINS}")
+        out["seconds"] = time.perf_counter() - start
+        out["counted"] = None  # JupySQL returns only the Axes
     else:
         import sqlite3
 
@@ -136,13 +150,21 @@ def _child(kind: str, data_dir: Path) -> dict:
         timeout=1800,
         check=True,
     )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    # JupySQL prints "Closing sqlite:///..." at exit, after the JSON line.
+    (line,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")][-1:]
+    return json.loads(line)
 
 
 def _histogram_rows(cfg: Config, data_dir: Path) -> list[Row]:
     runs = 1 if cfg.quick else 3
     ours = [_child("ours", data_dir) for _ in range(runs)]
     pandas = [_child("pandas", data_dir) for _ in range(runs)]
+    try:
+        jupysql = [_child("jupysql", data_dir) for _ in range(runs)]
+    except subprocess.CalledProcessError:  # not installed (it is a bench extra)
+        jupysql = []
+    t_js = statistics.median(r["seconds"] for r in jupysql) if jupysql else None
+    m_js = statistics.median(r["growth_mb"] for r in jupysql) if jupysql else None
     for r in (*ours, *pandas):
         if r["counted"] != cfg.hist_rows:
             raise AssertionError(f"histogram counted {r['counted']} of {cfg.hist_rows} rows")
@@ -156,15 +178,18 @@ def _histogram_rows(cfg: Config, data_dir: Path) -> list[Row]:
             f"helpers.plot.histogram of {cfg.hist_rows:,} rows ({BINS} bins): time",
             fmt_time(t_ours),
             f"pandas df.hist on the column in memory: {fmt_time(t_hist)}"
-            f" (+ pd.read_sql_query load {fmt_time(t_load)})",
-            f"{t_ours / t_hist:.1f}× df.hist; {t_ours / (t_load + t_hist):.2f}× load+hist",
+            f" (+ pd.read_sql_query load {fmt_time(t_load)}); JupySQL %sqlplot histogram: "
+            + (fmt_time(t_js) if t_js else "not installed"),
+            f"{t_ours / t_hist:.1f}× df.hist; {t_ours / (t_load + t_hist):.2f}× load+hist"
+            + (f"; {t_ours / t_js:.2f}× JupySQL" if t_js else ""),
             "report only",
             None,
         ),
         Row(
             f"helpers.plot.histogram of {cfg.hist_rows:,} rows: peak RSS growth",
             f"{m_ours:.1f} MB",
-            f"pandas (column loaded + df.hist): {m_pandas:.1f} MB",
+            f"pandas (column loaded + df.hist): {m_pandas:.1f} MB; JupySQL %sqlplot: "
+            + (f"{m_js:.1f} MB" if m_js is not None else "not installed"),
             f"{m_ours / m_pandas:.3f}× pandas" if m_pandas > 0 else "—",
             "≤ 0.1× pandas",
             m_ours <= 0.1 * m_pandas,
@@ -184,7 +209,7 @@ def _median_time(fn, repeats: int) -> float:
 
 def _pager_rows(cfg: Config, data_dir: Path) -> list[Row]:
     """The same pager class, paging by keyset (ours) or by OFFSET (the usual way)."""
-    from codemode_kernel.widgets import browse
+    from codemode_kernel._widgets import browse
 
     db = _open(str(data_dir))
     repeats = 2 if cfg.quick else 5
@@ -222,8 +247,8 @@ def _pager_rows(cfg: Config, data_dir: Path) -> list[Row]:
                     f"pager on {cfg.pager_rows:,} rows, {label}: last page vs first",
                     f"keyset: first {fmt_time(k_first)}, last {fmt_time(k_last)}",
                     f"OFFSET: first {fmt_time(o_first)}, last {fmt_time(o_last)}",
-                    f"last/first {k_last / k_first:.1f}× (OFFSET {o_last / o_first:.0f}×);"
-                    f" last page {o_last / k_last:.0f}× faster than OFFSET",
+                    f"last/first {k_last / k_first:.1f}× (OFFSET {o_last / o_first:.1f}×);"
+                    f" OFFSET/keyset on the last page {o_last / k_last:.1f}×",
                     "last ≤ 3× first",
                     k_last <= 3 * k_first,
                 )
