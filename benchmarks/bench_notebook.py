@@ -58,9 +58,9 @@ class _Peak(threading.Thread):
 
 
 def _open(data_dir: str):
-    from codemode_kernel.db import Database
     from codemode_kernel._settings import Settings
     from codemode_kernel._store import SessionStore
+    from codemode_kernel.db import Database
 
     s = Settings(data_dir=Path(data_dir), query_timeout=3600.0)
     return Database(SessionStore(s.sessions_dir).open("bench"), s)
