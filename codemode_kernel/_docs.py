@@ -26,6 +26,8 @@ __all__ = ["Markdown", "docs"]
 
 #: Public Database methods that are plumbing rather than analysis API.
 _DB_SKIP = frozenset({"close", "interrupt"})
+# Keyword arguments every chart takes (said once) or rarely needs: not repeated.
+_PLOT_ELIDED = r", (where|params|ax)=None|, horizontal=False|, stored_as='auto'"
 _SCHEMA_BUDGET = 1_900  # characters for the table list; the rest (API, plot, limits) ~6,100
 
 
@@ -125,7 +127,7 @@ def _api(helpers: Described) -> list[str]:
     from ._plot import Plot, kinds
 
     sigs = [
-        re.sub(r", (where|params|ax)=None", "", _signature(fn, returns=False))
+        re.sub(_PLOT_ELIDED, "", _signature(fn, returns=False))
         for fn in _public_functions(Plot, kinds())
     ]
     lines += [

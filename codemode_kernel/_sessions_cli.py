@@ -193,7 +193,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    if not store._remove_path(info.path, force=args.force):
+    if not store.remove_path(info.path, force=args.force):
         print(f"error: could not remove {info.path}", file=sys.stderr)
         return 1
     print(f"removed {info.id}")

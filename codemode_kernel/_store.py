@@ -201,7 +201,7 @@ class SessionStore:
         except FileNotFoundError:
             return
         for entry in entries:
-            # Dot names are directories being deleted (see _remove_path).
+            # Dot names are directories being deleted (see remove_path).
             if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
                 yield Path(entry.path)
 
@@ -254,9 +254,10 @@ class SessionStore:
     def remove(self, session_id: str, *, force: bool = False) -> bool:
         """Delete a session's directory; refuse (return False) while it is live."""
         path = self.path_for(session_id)
-        return self._remove_path(path, force=force)
+        return self.remove_path(path, force=force)
 
-    def _remove_path(self, path: Path, *, force: bool = False) -> bool:
+    def remove_path(self, path: Path, *, force: bool = False) -> bool:
+        """Delete the session directory at ``path``; False if absent, or live and not ``force``."""
         if not path.is_dir():
             return False
         fd = None
@@ -314,9 +315,9 @@ class SessionStore:
                 if not info.live:
                     removed.append(info)
                 continue
-            # Liveness is decided under the exclusive lock in _remove_path.
+            # Liveness is decided under the exclusive lock in remove_path.
             info = info or self.info(path, meta=meta, live=False)
-            if self._remove_path(path):
+            if self.remove_path(path):
                 removed.append(info)
         return removed
 

@@ -7,7 +7,6 @@ Errors raised by SQLite itself (no such table, constraint failed) stay
 from __future__ import annotations
 
 __all__ = [
-    "MAX_ROWS_FIX",
     "CellTimeoutError",
     "CodeModeError",
     "QueryTimeoutError",

@@ -22,19 +22,29 @@ from typing import TYPE_CHECKING, Any
 
 from .._authorizer import Authorizer
 from .._checks import positive_int
+from .._ddl import create_table_sql
 from .._guard import ParserGuard
 from .._identifiers import check_identifier
 from .._records import adapt_params
+from .._settings import parse_overrides
 from .._statements import Statement
-from .._store import database_size
-from ..errors import MAX_ROWS_FIX
 from . import _introspect as introspect
 from . import _state as state
+from ._batch import BatchWriter
 from ._calls import Calls
 from ._connection import LIMITS, Connection
 from ._log import SCHEMA as LOG_SCHEMA
 from ._metrics import SCHEMA as META_SCHEMA
-from ._results import ExecResult, check_limit, fetch, gc_paused, result_frame
+from ._plan import explain_plan
+from ._results import (
+    ExecResult,
+    check_limit,
+    fetch,
+    gc_paused,
+    result_frame,
+    run_each,
+    truncation_warning,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -132,8 +142,6 @@ class Database:
         >>> helpers.db.set_limits(query_timeout=5, max_rows=1000)
         {'max_rows': 1000, 'query_timeout': 5.0, 'max_db_mb': 1024.0}
         """
-        from .._settings import parse_overrides
-
         changes = parse_overrides(
             max_rows=max_rows, query_timeout=query_timeout, max_db_mb=max_db_mb
         )
@@ -143,8 +151,6 @@ class Database:
                 self.connection.set_quota(self.settings.max_db_mb)
         s = self.settings
         return {"max_rows": s.max_rows, "query_timeout": s.query_timeout, "max_db_mb": s.max_db_mb}
-
-    # -- the execution core ------------------------------------------------
 
     def _classify(self, sql: object) -> tuple[Statement, ...]:
         return self.guard.statements(sql, max_length=LIMITS["SQLITE_LIMIT_SQL_LENGTH"])
@@ -193,31 +199,22 @@ class Database:
                 self.connection.lock,
                 self._calls.call("query", sql, txn=write, write=write) as call,
             ):
-                before = self.conn.total_changes
-                cur = self.connection.execute(stmt.text, bound)
-                rows, columns, truncated = fetch(cur, row_limit)
+                conn = self.connection.get()
+                before = conn.total_changes
+                rows, columns, truncated = fetch(
+                    self.connection.execute(stmt.text, bound), row_limit
+                )
                 call.rows = len(rows)
-                if write:
-                    # RETURNING applies every change at its first step; SQLite
-                    # counts them once the statement is reset, even if rows were cut.
-                    self._metrics.add("rows_written", self.conn.total_changes - before)
+                # RETURNING applies every change at its first step; SQLite
+                # counts them once the statement is reset, even if rows were cut.
+                call.written = conn.total_changes - before
+                call.statements = 1
             elapsed = (time.perf_counter() - start) * 1000
-            df = self._frame(rows, columns, sql, truncated, row_limit, elapsed)
+            df = result_frame(rows, columns, sql, truncated, row_limit, elapsed, self._metrics)
             del rows
-        self._metrics.add("statements", 1)
         if truncated and limit is None:  # an explicit lower limit was asked for
-            warnings.warn(
-                f"query returned more than {row_limit:,} rows; only the first {row_limit:,} are"
-                f" in the DataFrame (truncated at max_rows). For the rest: {MAX_ROWS_FIX};"
-                " or add WHERE/LIMIT; or page with helpers.db.browse(sql)",
-                stacklevel=2,
-            )
+            warnings.warn(truncation_warning(row_limit), stacklevel=2)
         return df
-
-    def _frame(self, rows: list, columns: list, sql: str, truncated: bool, limit: int, ms: float):
-        self._metrics.add("queries", 1)
-        self._metrics.add("rows_read", len(rows))
-        return result_frame(rows, columns, sql, truncated, limit, ms)
 
     def exec(self, sql: str, params: Sequence | Mapping | None = None) -> ExecResult:
         """Run one allowed statement, or a script of several (then no params).
@@ -249,10 +246,9 @@ class Database:
                 if cur.lastrowid and stmt.kind in ("INSERT", "?"):
                     last_id = cur.lastrowid
                 cur.close()
-            call.rows = affected = self.conn.total_changes - before
+            call.rows = call.written = affected = self.conn.total_changes - before
+            call.statements = len(stmts)
             ms = round((time.perf_counter() - start) * 1000, 3)
-        self._metrics.add("statements", len(stmts))
-        self._metrics.add("rows_written", affected)
         return ExecResult(affected, last_id, len(stmts), ms)
 
     def run_script(
@@ -279,27 +275,20 @@ class Database:
         write = any(s.kind != "SELECT" for s in stmts)
         # One SELECT needs no transaction of its own (as in query()).
         txn = write or len(stmts) > 1
-        out: list = []
         with self.connection.lock, self._calls.call("script", sql, txn=txn, write=write) as call:
-            for stmt, b in zip(stmts, bound, strict=True):
-                t0 = time.perf_counter()
-                before = self.conn.total_changes
-                cur = self.connection.execute(stmt.text, b)
-                last = cur.lastrowid
-                rows = fetch(cur, row_limit) if cur.description else None
-                n = self.conn.total_changes - before  # counted once reset (see query)
-                out.append((stmt, rows, n, last, round((time.perf_counter() - t0) * 1000, 3)))
+            out = run_each(self.connection, stmts, bound, row_limit)
             call.rows = sum(len(r[1][0]) for r in out if r[1] is not None)
+            call.statements = len(out)
+            call.written = sum(n for stmt, _, n, _, _ in out if stmt.kind != "SELECT")
         results: list[pd.DataFrame | ExecResult] = []
+        metrics = self._metrics
         for stmt, rows, n, last, ms in out:
-            self._metrics.add("statements", 1)
-            self._metrics.add("rows_written", n if stmt.kind != "SELECT" else 0)
             if rows is None:
                 last_id = last if stmt.kind == "INSERT" and last else None
                 results.append(ExecResult(n, last_id, 1, ms))
                 continue
-            data, columns, truncated = rows
-            results.append(self._frame(data, columns, stmt.text.strip(), truncated, row_limit, ms))
+            data, cols, cut = rows
+            results.append(result_frame(data, cols, stmt.text.strip(), cut, row_limit, ms, metrics))
         return results
 
     # -- batch_insert ------------------------------------------------------
@@ -327,29 +316,18 @@ class Database:
         >>> helpers.db.batch_insert("events", ({"id": i, "v": i * 0.5} for i in range(10**4)))
         10000
         """
-        from ._batch import BatchWriter
-
         check_identifier(table, "table name")
-        positive_int(chunk_size, "chunk_size")
-        writer = BatchWriter(
-            self.connection,
-            self.guard,
-            lambda: self.settings.query_timeout,
-            table,
-            records,
-            chunk_size=chunk_size,
-            create=create,
-            progress=progress,
-        )
+        options = {"chunk_size": chunk_size, "create": create, "progress": progress}
+        timeout = lambda: self.settings.query_timeout  # noqa: E731 - read per chunk
+        writer = BatchWriter(self.connection, self.guard, timeout, table, records, **options)
         with (
             self.connection.lock,
             self._calls.call(
                 "batch_insert", f"batch_insert into {table}", txn=True, write=True
             ) as call,
         ):
-            call.rows = count = writer.run()
-        self._metrics.add("rows_written", count)
-        self._metrics.add("statements", writer.statements)
+            call.rows = call.written = count = writer.run()
+            call.statements = writer.statements
         if writer.added:
             warnings.warn(
                 f"batch_insert added column(s) to {table!r}: {', '.join(writer.added)}",
@@ -371,8 +349,6 @@ class Database:
         >>> helpers.db.create_table("people", {"id": "INTEGER PRIMARY KEY", "name": "TEXT"})
         ExecResult(rows_affected=0, last_row_id=None, statements=1, elapsed_ms=...)
         """
-        from .._ddl import create_table_sql
-
         return self.exec(create_table_sql(name, schema, if_not_exists=if_not_exists))
 
     def tables(self) -> list[str]:
@@ -390,8 +366,6 @@ class Database:
         whole table although the query filters or joins on a column that an
         index could serve.
         """
-        from ._plan import explain_plan
-
         stmts = self._classify(sql)
         if len(stmts) != 1:
             raise ValueError(f"explain() takes one statement; this SQL has {len(stmts)}")
@@ -449,25 +423,10 @@ class Database:
         with self.connection.lock:
             self._calls.flush()
             counts = introspect.row_counts(self.connection, introspect.tables(self.connection))
-        meta = self.session.meta()
-        return self._metrics.report(
-            session_id=self.session.id,
-            path=str(self.path),
-            size_bytes=database_size(self.session.path),
-            tables=counts,
-            created=float(meta.get("created", 0.0)),
-            last_activity=float(meta.get("last_activity", 0.0)),
-            settings=self.settings,
-        )
-
-    # -- widgets (see _widgets.py) -----------------------------------------
+        return self._metrics.report(self.session, self.settings, counts)
 
     def browse(self, table_or_sql: str, page_size: int = 20):
-        """A pager widget over a table or a SELECT, one page per SQL query.
-
-        Sort by clicking a column header, filter with a WHERE condition, jump
-        to a page; keyset paging keeps the last page as fast as the first.
-        """
+        """A pager widget over a table or a SELECT: one SQL query per page (keyset on tables)."""
         from .._widgets import browse
 
         return browse(self, table_or_sql, page_size=page_size)

@@ -60,29 +60,36 @@ class Metrics:
     def add(self, name: str, n: float) -> None:
         self.counters[name] += n
 
+    def read(self, rows: int) -> None:
+        """A query returned ``rows`` rows."""
+        c = self.counters
+        c["queries"] += 1
+        c["rows_read"] += rows
+
+    def wrote(self, statements: int, rows: int) -> None:
+        """A call ran ``statements`` statements that changed ``rows`` rows."""
+        c = self.counters
+        c["statements"] += statements
+        c["rows_written"] += rows
+
     def call(self, elapsed_ms: float, failed: bool) -> None:
         """One public call ended (after ``elapsed_ms``; ``failed`` if it raised)."""
         self.counters["time_ms"] += elapsed_ms
         if failed:
             self.counters["errors"] += 1
 
-    def report(
-        self,
-        *,
-        session_id: str,
-        path: str,
-        size_bytes: int,
-        tables: dict[str, int],
-        created: float,
-        last_activity: float,
-        settings: Any,
-    ) -> dict[str, Any]:
+    def report(self, session: Any, settings: Any, tables: dict[str, int]) -> dict[str, Any]:
         """The dict :meth:`Database.get_metrics` returns (times as ISO 8601, UTC)."""
+        from .._store import database_size
+
+        meta = session.meta()
+        created = float(meta.get("created", 0.0))
+        last_activity = float(meta.get("last_activity", 0.0))
         c = self.counters
         return {
-            "session_id": session_id,
-            "path": path,
-            "size_bytes": size_bytes,
+            "session_id": session.id,
+            "path": str(session.db_path),
+            "size_bytes": database_size(session.path),
             "tables": tables,
             "queries": c["queries"],
             "statements": c["statements"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import time
 from typing import TYPE_CHECKING
 
 from .._checks import positive_int
@@ -11,10 +12,24 @@ from ..errors import MAX_ROWS_FIX
 
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Sequence
 
     import pandas as pd
 
-__all__ = ["ExecResult", "check_limit", "fetch", "frame", "gc_paused", "result_frame"]
+    from .._statements import Statement
+    from ._connection import Connection
+    from ._metrics import Metrics
+
+__all__ = [
+    "ExecResult",
+    "check_limit",
+    "fetch",
+    "frame",
+    "gc_paused",
+    "result_frame",
+    "run_each",
+    "truncation_warning",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,10 +107,13 @@ def result_frame(
     truncated: bool,
     row_limit: int,
     elapsed_ms: float,
+    metrics: Metrics,
 ) -> pd.DataFrame:
     """A query result: the frame and its ``attrs["codemode"]`` (sql, row_count,
-    truncated, row_limit, elapsed_ms)."""
+    truncated, row_limit, elapsed_ms); counted in ``metrics`` (queries, rows read)."""
     import pandas as pd
+
+    metrics.read(len(rows))
 
     df = frame(rows, columns) if rows else pd.DataFrame(columns=columns)
     df.attrs["codemode"] = {
@@ -129,3 +147,30 @@ def frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
         )
     except (ImportError, AttributeError, TypeError):
         return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def run_each(connection: Connection, stmts: Sequence[Statement], params: list, row_limit: int):
+    """Run statements in order (inside the caller's transaction).
+
+    One tuple per statement: (statement, (rows, columns, truncated) or None
+    if it returns no rows, rows changed, last rowid, elapsed ms).
+    """
+    out = []
+    for stmt, bound in zip(stmts, params, strict=True):
+        t0 = time.perf_counter()
+        before = connection.get().total_changes
+        cur = connection.execute(stmt.text, bound)
+        last = cur.lastrowid
+        rows = fetch(cur, row_limit) if cur.description else None
+        n = connection.get().total_changes - before  # counted once reset (see query)
+        out.append((stmt, rows, n, last, round((time.perf_counter() - t0) * 1000, 3)))
+    return out
+
+
+def truncation_warning(row_limit: int) -> str:
+    """What a query cut at ``max_rows`` warns."""
+    return (
+        f"query returned more than {row_limit:,} rows; only the first {row_limit:,} are"
+        f" in the DataFrame (truncated at max_rows). For the rest: {MAX_ROWS_FIX};"
+        " or add WHERE/LIMIT; or page with helpers.db.browse(sql)"
+    )
