@@ -1,12 +1,9 @@
 """Issue 19: helpers.plot computes its numbers in SQLite; compared with pandas on the
-same rows (the data, not the pixels), and rendered as image/png by a real kernel."""
+same rows (the data, not the pixels). PNG delivery: tests/kernel/test_plot_in_kernel.py."""
 
 from __future__ import annotations
 
 import inspect
-import os
-
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 import matplotlib
 import numpy as np
@@ -17,6 +14,8 @@ from hypothesis import strategies as st
 
 from codemode_kernel._plot import Plot, kinds
 
+# In this process only: setting MPLBACKEND here would leak into every kernel
+# the test run starts (and change how their figures are shown).
 matplotlib.use("Agg")
 
 COUNTRIES = ["US", "DE", "FR", "JP", "BR", "IN", None]
