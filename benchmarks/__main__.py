@@ -15,6 +15,7 @@ from . import (
     bench_kernel,
     bench_ladder,
     bench_mcp,
+    bench_notebook,
     bench_query,
     bench_sweep,
     bench_timeouts,
@@ -34,6 +35,7 @@ GROUPS = (
     "ladder",
     "mcp",
     "transfer",
+    "notebook",
 )
 
 
@@ -72,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         "ladder": bench_ladder.run,  # issue 18: overshoot per runaway kind, per-cell cost
         "mcp": bench_mcp.run,
         "transfer": bench_transfer.run,
+        "notebook": bench_notebook.run,  # plot.histogram vs df.hist, pager keyset vs OFFSET
     }
     wanted = set(args.only or GROUPS)
     if "timeouts" in wanted:

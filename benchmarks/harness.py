@@ -41,6 +41,8 @@ class Config:
     sweep_repeats: int = 3
     transfer_rows: int = 200_000
     transfer_repeats: int = 3
+    hist_rows: int = 5_000_000
+    pager_rows: int = 10_000_000
 
     @classmethod
     def quick_config(cls) -> Config:
@@ -69,6 +71,8 @@ class Config:
             sweep_repeats=1,
             transfer_rows=2_000,
             transfer_repeats=1,
+            hist_rows=20_000,
+            pager_rows=20_000,
         )
 
 

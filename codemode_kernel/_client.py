@@ -20,6 +20,7 @@ import queue
 import re
 import threading
 import time
+import uuid
 from typing import Any
 
 __all__ = ["QUERY_MIME", "CodeModeSession", "Execution", "ExecutionError"]
@@ -136,6 +137,14 @@ class _Collector:
         self.ex.error = ExecutionError(content.get("ename", ""), content.get("evalue", ""), tb)
 
 
+def _runtime_path(name: str) -> str:
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    runtime = jupyter_runtime_dir()
+    os.makedirs(runtime, mode=0o700, exist_ok=True)
+    return os.path.join(runtime, name)
+
+
 class CodeModeSession:
     """A ``codemode`` kernel bound to one session id, driven with jupyter-client.
 
@@ -148,6 +157,9 @@ class CodeModeSession:
     ``launch_kwargs`` go to ``KernelManager.start_kernel`` (for example
     ``stdout=subprocess.DEVNULL``, so that output written to the kernel's file
     descriptor 1 cannot reach a protocol spoken on this process's stdout).
+    ``transport`` is ``"ipc"`` (default: Unix sockets in Jupyter's runtime
+    dir, no open port, no "running over TCP without encryption" warning) or
+    ``"tcp"`` (localhost ports, for a client on another host or on Windows).
     """
 
     def __init__(
@@ -161,6 +173,7 @@ class CodeModeSession:
         output_limit: int = 100_000,
         startup_timeout: float = 60.0,
         launch_kwargs: dict[str, Any] | None = None,
+        transport: str = "ipc",
     ) -> None:
         import jupyter_client
 
@@ -178,7 +191,12 @@ class CodeModeSession:
         self.cell_timeout = cell_timeout
         self.output_limit = output_limit
         self._lock = threading.RLock()
-        self.km = jupyter_client.KernelManager(kernel_name=kernel_name)
+        self.km = jupyter_client.KernelManager(kernel_name=kernel_name, transport=transport)
+        if transport == "ipc":
+            # Sockets as files next to the connection file in Jupyter's runtime
+            # dir (jupyter-client's default would be "kernel-ipc-*" in the cwd).
+            self.km.connection_file = _runtime_path(f"kernel-codemode-{uuid.uuid4().hex[:12]}.json")
+            self.km.ip = self.km.connection_file[: -len(".json")] + "-ipc"
         self.km.start_kernel(env=merged, **(launch_kwargs or {}))
         self.kc = self.km.client()
         self.kc.start_channels()

@@ -21,13 +21,19 @@ from typing import Any
 from IPython.core.formatters import JSONFormatter
 from traitlets import ObjectName, Unicode
 
+from .errors import MAX_ROWS_FIX
+
 __all__ = [
+    "MAX_ROWS_FIX",
     "MIME",
     "PAYLOAD_MAX_BYTES",
     "PAYLOAD_MAX_ROWS",
     "PAYLOAD_MAX_VALUE_CHARS",
     "QueryJSONFormatter",
+    "displayed_rows",
     "footer",
+    "footer_html",
+    "footer_parts",
     "html_table",
     "json_value",
     "payload",
@@ -62,25 +68,69 @@ def query_meta(df: Any) -> dict | None:
     return meta
 
 
-def footer(meta: dict, max_rows: int | None = None) -> str:
-    """The one-line footer: row count, truncation and what to do, elapsed time."""
+def displayed_rows(n: int) -> int:
+    """How many of ``n`` rows pandas' table repr shows (``display.max_rows``/``min_rows``).
+
+    Mirrors pandas' ``DataFrameFormatter._adjust_max_rows``: past
+    ``max_rows`` rows, the first and last ``min_rows // 2`` are shown.
+    """
+    import pandas as pd
+
+    max_rows = pd.get_option("display.max_rows")
+    if not max_rows or n <= max_rows:
+        return n
+    min_rows = pd.get_option("display.min_rows")
+    return min(min_rows, max_rows) if min_rows else max_rows
+
+
+def footer_parts(meta: dict, max_rows: int | None = None) -> tuple[str, str | None]:
+    """(summary, advice) of a query result's footer; advice is None unless truncated.
+
+    The summary says how many rows the query returned, that more exist when
+    it was cut, how many of them the table displays, and the elapsed time.
+    """
     n = meta.get("row_count", 0)
-    rows = f"{n:,} row{'' if n == 1 else 's'}"
-    parts = [rows]
+    shown = displayed_rows(n)
+    returned = f"{n:,} row{'' if n == 1 else 's'}"
+    advice = None
     if meta.get("truncated"):
         limit = meta.get("row_limit", n)
         if max_rows in (None, limit):
-            cap, more = f"max_rows={limit:,}", "raise max_rows (CODEMODE_MAX_ROWS)"
+            cap, fix = f"max_rows={limit:,}", MAX_ROWS_FIX
         else:
-            cap, more = f"limit={limit:,}", "raise the limit"
-        parts = [
-            f"{rows} shown, truncated at {cap}: the query has more rows."
-            f" Add LIMIT/WHERE, page with helpers.db.browse(sql), or {more}"
-        ]
+            cap, fix = f"limit={limit:,}", f"raise limit= (up to max_rows={max_rows:,})"
+        parts = [f"{returned} returned, more exist (cut at {cap})", f"{shown:,} displayed"]
+        advice = f"For the rest: {fix}; or add WHERE/LIMIT; or page with helpers.db.browse(sql)."
+    elif shown < n:
+        parts = [f"{returned} returned", f"{shown:,} displayed"]
+    else:
+        parts = [returned]
     ms = meta.get("elapsed_ms")
     if isinstance(ms, int | float):
         parts.append(f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.1f} ms")
-    return " · ".join(parts)
+    return " · ".join(parts), advice
+
+
+def footer(meta: dict, max_rows: int | None = None) -> str:
+    """The footer as text: the summary line, plus the advice line when truncated."""
+    summary, advice = footer_parts(meta, max_rows)
+    return summary if advice is None else f"{summary}\n{advice}"
+
+
+def footer_html(meta: dict, max_rows: int | None = None) -> str:
+    """The footer as HTML; a truncated result's is a warning (JupyterLab's warn colours)."""
+    summary, advice = footer_parts(meta, max_rows)
+    if advice is None:
+        return f'<p class="codemode-footer" style="font-size:0.85em">{_escape(summary)}</p>'
+    style = (
+        "font-size:0.85em;padding:4px 8px;margin-top:4px;"
+        "border-left:4px solid var(--jp-warn-color1,#f57c00);"
+        "background:var(--jp-warn-color3,#fff3e0);color:var(--jp-ui-font-color1,#000)"
+    )
+    return (
+        f'<div class="codemode-footer codemode-truncated" role="alert" style="{style}">'
+        f"<b>⚠ {_escape(summary)}</b><br>{_escape(advice)}</div>"
+    )
 
 
 # -- JSON payload ---------------------------------------------------------
@@ -342,8 +392,7 @@ def register(shell: Any) -> None:
         table = html_table(df)
         if table is None:
             return table
-        line = _escape(footer(meta, max_rows()))
-        return f'{table}\n<p class="codemode-footer" style="font-size:0.85em">{line}</p>'
+        return f"{table}\n{footer_html(meta, max_rows())}"
 
     def as_text(df: Any, p: Any, cycle: bool) -> None:
         meta = query_meta(df)

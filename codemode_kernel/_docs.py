@@ -26,6 +26,8 @@ __all__ = ["Markdown", "docs"]
 
 #: Public Database methods that are plumbing rather than analysis API.
 _DB_SKIP = frozenset({"close", "interrupt"})
+# Keyword arguments every chart takes (said once) or rarely needs: not repeated.
+_PLOT_ELIDED = r", (where|params|ax)=None|, horizontal=False|, stored_as='auto'"
 _SCHEMA_BUDGET = 2_400  # characters for the table list at most
 #: The most characters ``docs()`` returns (it is read into an LLM's context).
 TOTAL_BUDGET = 10_000  # ~2,500 tokens: the API grew (plots, MCP tools, export)
@@ -125,6 +127,18 @@ def _api(helpers: Described) -> list[str]:
         if example:
             line += f" E.g. `{example}`"
         lines.append(line)
+    from ._plot import Plot, kinds
+
+    sigs = [
+        re.sub(_PLOT_ELIDED, "", _signature(fn, returns=False))
+        for fn in _public_functions(Plot, kinds())
+    ]
+    lines += [
+        "",
+        "## helpers.plot: matplotlib charts computed in SQLite",
+        f"`{'`, `'.join(sigs)}`. All take `where=`, `params=`, `ax=` and return the Axes"
+        " (`ax.data`: the rows drawn).",
+    ]
     aliases = [n for n in sql.__all__ if getattr(sql, n).__name__ != n]
     aliases += [n for n in members if n[:1].islower() and any(c.isupper() for c in n)]
     lines.append(f"- camelCase aliases: {', '.join(sorted(aliases))}.")
@@ -139,7 +153,8 @@ def _limits(helpers: Described) -> list[str]:
     s = helpers.settings
     return [
         "## Limits in force",
-        f"max_rows {s.max_rows:,} per query (more is cut and flagged in `df.attrs['codemode']`)"
+        f"max_rows {s.max_rows:,} per query (more is cut, flagged in `df.attrs`; raise it"
+        " with `helpers.db.set_limits(max_rows=...)`)"
         f" · query_timeout {_seconds(s.query_timeout)} · cell_timeout {_seconds(s.cell_timeout)}"
         f" · database quota (max_db_mb) {s.max_db_mb:,g} MB"
         f" · session_ttl {_seconds(s.session_ttl)} idle.",

@@ -10,6 +10,7 @@ from . import errors
 if TYPE_CHECKING:
     from types import ModuleType
 
+    from ._plot import Plot
     from ._settings import Settings
     from ._store import Session
     from .db import Database
@@ -23,6 +24,7 @@ class Helpers:
     * ``helpers.db``: the session's guarded SQLite database (query, exec,
       batch_insert, create_table, state, metrics, logs, schema, explain, browse).
     * ``helpers.sql``: builders that return SQL text (count_by, top_n, ...).
+    * ``helpers.plot``: charts computed in SQLite (histogram, bar, line, box, pie).
     * ``helpers.docs()``: Markdown describing the API and the current schema.
     * ``helpers.errors``: the exception classes (SQLBlockedError, ...).
 
@@ -66,6 +68,13 @@ class Helpers:
 
         return sql
 
+    @property
+    def plot(self) -> Plot:
+        """Charts whose numbers SQLite computes: ``helpers.plot.histogram("t", "col")``."""
+        from ._plot import Plot
+
+        return Plot(self.db)
+
     def docs(self) -> Any:
         """Markdown describing the API, the current schema and the limits in force."""
         from ._docs import docs
@@ -94,5 +103,6 @@ class Helpers:
         label = f" ({label})" if label else ""
         return (
             f"<Code Mode helpers: session {self.session.id!r}{label}; helpers.db ({opened}),"
-            " helpers.sql (builders), helpers.docs(), helpers.errors. See helpers? >"
+            " helpers.sql (builders), helpers.plot (charts), helpers.docs(), helpers.errors."
+            " See helpers? >"
         )

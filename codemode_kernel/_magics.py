@@ -139,7 +139,7 @@ class SQLMagics(Magics):
 
             # Only the pager's own names: the others may hold values it cannot bind.
             own = {n: params[n] for n in classify(browse_sql)[0].named} if params else None
-            last = browse(db, browse_sql, page_size=min(opts["limit"] or 50, 50), params=own)
+            last = browse(db, browse_sql, page_size=min(opts["limit"] or 20, 20), params=own)
         # In statement order: writes print their count, results are displayed,
         # except a final one, which is the cell's value (execute_result, Out, _).
         value = last if browse_sql is not None or (results and results[-1] is last) else None

@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
         default=100_000,
         help="characters of stdout+stderr kept (default 100,000)",
     )
+    parser.add_argument(
+        "--transport",
+        choices=("ipc", "tcp"),
+        default="ipc",
+        help="kernel sockets: ipc (default, Unix sockets, no open port) or tcp (localhost)",
+    )
     args = parser.parse_args(argv)
     try:
         code = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
@@ -42,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     env = {}
     if args.session and "CODEMODE_ON_SHUTDOWN" not in os.environ:
         env["CODEMODE_ON_SHUTDOWN"] = "keep"
-    with CodeModeSession(args.session, env=env, output_limit=args.output_limit) as session:
+    with CodeModeSession(
+        args.session, env=env, output_limit=args.output_limit, transport=args.transport
+    ) as session:
         ex = session.run(code, timeout=args.timeout)
     if args.json:
         print(ex.to_json(indent=1))

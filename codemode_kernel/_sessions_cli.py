@@ -181,6 +181,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     verb = "would remove" if args.dry_run else "removed"
     for info in removed:
         print(f"{verb} {info.id} ({size(info.size_bytes)}, idle {info.idle_seconds():.0f} s)")
+    if not removed:
+        print(
+            f"nothing to sweep: no session in {store.root} has been idle longer than"
+            f" the TTL ({ttl:g} s) without a kernel holding it"
+        )
+        return 0
     print(f"{len(removed)} session(s) {verb} (TTL {ttl:g} s; live sessions are never removed)")
     return 0
 

@@ -170,17 +170,21 @@ def statistics(table: str, column: str, *, where: Where = None) -> str:
     return render(template(_STATISTICS, x=sqlglot_exp().column("x", quoted=True), src=source))
 
 
+# Two passes: min/max of the numeric values, then one GROUP BY on the bin
+# number (SQLite aggregates by sorting: the floor of this query). The second
+# pass selects numbers by range, not by typeof(): SQLite orders every TEXT
+# and BLOB after every number, so `x BETWEEN lo AND hi` keeps the same rows
+# and costs less per row.
 _HISTOGRAM = """
-WITH RECURSIVE _v AS (SELECT x FROM _src_ WHERE typeof(x) IN ('integer', 'real')),
-_s AS (
-  SELECT min(x) AS lo, max(x) AS hi, CASE WHEN max(x) > min(x) THEN _bins_ ELSE 1 END AS k
-  FROM _v),
-_w AS (SELECT lo, hi, k, (hi - lo) * 1.0 / k AS width FROM _s WHERE lo IS NOT NULL),
+WITH RECURSIVE _s AS (
+  SELECT min(x) AS lo, max(x) AS hi FROM _src_ WHERE typeof(x) IN ('integer', 'real')),
+_w AS (
+  SELECT lo, hi, k, CASE WHEN k = 1 THEN 1.0 ELSE (hi - lo) * 1.0 / k END AS width
+  FROM (SELECT lo, hi, CASE WHEN hi > lo THEN _bins_ ELSE 1 END AS k FROM _s WHERE lo IS NOT NULL)),
 _i(i) AS (SELECT 0 FROM _w UNION ALL SELECT i + 1 FROM _i, _w WHERE i + 1 < _w.k),
 _c AS (
-  SELECT CASE WHEN j >= k THEN k - 1 ELSE j END AS i, count(*) AS n
-  FROM (SELECT CASE WHEN k = 1 THEN 0 ELSE CAST((x - lo) / width AS INTEGER) END AS j, k
-        FROM _v, _w)
+  SELECT min(CAST((x - _w.lo) / _w.width AS INTEGER), _w.k - 1) AS i, count(*) AS n
+  FROM _src_, _w WHERE x BETWEEN _w.lo AND _w.hi
   GROUP BY 1)
 SELECT lo + _i.i * width AS "bin_start",
   CASE WHEN _i.i = k - 1 THEN hi ELSE lo + (_i.i + 1) * width END AS "bin_end",

@@ -1,63 +1,144 @@
 """Error display, all of it: short tracebacks, and the cell timeout's one line.
 
-A ``SQLBlockedError`` (or SQLite's "no such table") raised inside
-``helpers.db`` would otherwise show half a dozen frames of this package
-before the one line that matters. :func:`install` keeps the user's own
-frames and drops the package's. :class:`ErrorDisplay` shows a cell that
-its watchdog stopped as one line, ``CellTimeoutError: ...``, whatever the
-cell raised on the way (KeyboardInterrupt, CancelledError, sqlite3's
-"interrupted"), and makes the execute reply say so. The kernel's shell
-routes every display through :meth:`ErrorDisplay.rewrite`.
+One mechanism for every error that passes through this package (helpers,
+``%sql``/``%%sql``, the widgets, the charts): :func:`install` routes every
+exception of a cell through one handler. An exception whose traceback
+contains a frame of ``codemode_kernel/`` is shown with only the user's own
+frames (the cell, the user's modules): this package's frames go, and so do
+the library frames that only carried the call (IPython's
+``run_cell_magic``, pandas, the standard library). A ``%%sql`` cell has no
+frame of its own worth showing (its only line is IPython's
+``run_cell_magic(...)``), so its errors show the message alone, as IPython
+shows a ``UsageError``. Errors that never touched the package display
+exactly as stock IPython (``showtraceback``: ``%debug``, ``%pdb`` and
+``_render_traceback_`` keep working).
+
+:class:`ErrorDisplay` shows a cell that its watchdog stopped as one line,
+``CellTimeoutError: ...``, whatever the cell raised on the way
+(KeyboardInterrupt, CancelledError, sqlite3's "interrupted"), and makes the
+execute reply say so. The kernel's shell routes every display through
+:meth:`ErrorDisplay.rewrite`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import linecache
 import sqlite3
+import sys
+import sysconfig
 import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import CellTimeoutError, CodeModeError
+from .errors import CellTimeoutError
 
 if TYPE_CHECKING:
     from ._timeouts import CellTimeouts
 
-__all__ = ["ErrorDisplay", "install", "without_package_frames"]
+__all__ = ["ErrorDisplay", "install", "is_user_frame", "without_package_frames"]
 
 PACKAGE_DIR = str(Path(__file__).parent)
+_PACKAGE_DIRS = (PACKAGE_DIR + "/", str(Path(__file__).resolve().parent) + "/")
+# The standard library and installed packages (IPython included): frames
+# there carried the call, the user did not write them.
+_LIBRARY_DIRS = tuple(
+    {
+        str(form) + "/"
+        for key, p in sysconfig.get_paths().items()
+        if "lib" in key
+        for form in (Path(p), Path(p).resolve())
+    }
+)
 
 
-def without_package_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
-    """The same traceback with this package's frames left out."""
-    kept = []
+def _in_package(filename: str) -> bool:
+    return filename.startswith(_PACKAGE_DIRS)
+
+
+def is_user_frame(filename: str) -> bool:
+    """True for a frame the user wrote: a cell, a script, their own module."""
+    if _in_package(filename) or filename.startswith("<decorator-gen"):
+        return False
+    return not filename.startswith(_LIBRARY_DIRS)
+
+
+def _entries(tb: types.TracebackType | None) -> list[types.TracebackType]:
+    out = []
     while tb is not None:
-        if not tb.tb_frame.f_code.co_filename.startswith(PACKAGE_DIR):
-            kept.append(tb)
+        out.append(tb)
         tb = tb.tb_next
+    return out
+
+
+def _chain(kept: list[types.TracebackType]) -> types.TracebackType | None:
     chain = None
     for t in reversed(kept):
         chain = types.TracebackType(chain, t.tb_frame, t.tb_lasti, t.tb_lineno)
     return chain
 
 
+def without_package_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """The same traceback with only the user's frames (see :func:`is_user_frame`).
+
+    A lone frame whose line is IPython's ``run_cell_magic(...)`` call (a
+    ``%%sql`` cell) is dropped too: it shows nothing the user wrote.
+    """
+    kept = [t for t in _entries(tb) if is_user_frame(t.tb_frame.f_code.co_filename)]
+    if len(kept) == 1:
+        code = kept[0].tb_frame.f_code
+        line = linecache.getline(code.co_filename, kept[0].tb_lineno)
+        if "get_ipython().run_cell_magic(" in line:
+            kept = []
+    return _chain(kept)
+
+
+def _through_package(tb: types.TracebackType | None) -> bool:
+    return any(_in_package(t.tb_frame.f_code.co_filename) for t in _entries(tb))
+
+
+def _shorten_chain(value: BaseException) -> None:
+    """Strip our frames from the causes too; hide an implicit context raised inside."""
+    seen = {id(value)}
+    exc: BaseException | None = value
+    while exc is not None:
+        if _through_package(exc.__traceback__):
+            if exc.__cause__ is None:
+                exc.__suppress_context__ = True  # a detail of our implementation
+            exc.__traceback__ = without_package_frames(exc.__traceback__)
+        nxt = exc.__cause__
+        exc = nxt if nxt is not None and id(nxt) not in seen else None
+        if exc is not None:
+            seen.add(id(exc))
+
+
 def _handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None):
+    from IPython.core.error import UsageError
+
     display = getattr(shell, "codemode_errors", None)
     if display is not None and issubclass(etype, CellTimeoutError):
         return display.custom_exc(shell, etype, value, tb, tb_offset)
-    if isinstance(value, CodeModeError):
-        value.__suppress_context__ = True  # our own raise ... from None chains
-    stb = shell.InteractiveTB.structured_traceback(
-        etype, value, without_package_frames(tb), tb_offset=tb_offset
-    )
+    if issubclass(etype, UsageError) or not _through_package(tb):
+        # Not ours: IPython's own display, exactly as without this handler.
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset, running_compiled_code=True)
+        return None
+    sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb  # for %debug
+    value.__traceback__ = tb
+    _shorten_chain(value)
+    short = value.__traceback__
+    if short is None:
+        stb = shell.InteractiveTB.get_exception_only(etype, value)
+    else:
+        stb = shell.InteractiveTB.structured_traceback(etype, value, short, tb_offset=tb_offset)
     shell._showtraceback(etype, value, stb)  # IPython 9 ignores the return value
     return stb
 
 
 def install(shell: Any) -> None:
-    """Route codemode and sqlite3 errors through the short display."""
-    # CellTimeoutError is a KeyboardInterrupt, not a CodeModeError: listed on its own.
-    shell.set_custom_exc((CodeModeError, CellTimeoutError, sqlite3.Error), _handler)
+    """Route every error of a cell through the short display (errors that did
+    not pass through this package are shown by IPython as usual).
+    CellTimeoutError is a KeyboardInterrupt, not an Exception: listed on its own."""
+    shell.set_custom_exc((Exception, CellTimeoutError), _handler)
 
 
 class ErrorDisplay:

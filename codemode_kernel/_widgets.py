@@ -1,292 +1,118 @@
-"""ipywidgets views of the session database: a pager and a schema explorer.
+"""ipywidgets views of the session database: the pager and the schema explorer.
 
 Both fetch what they show with SQL through ``db.query`` (so the guard and
 the query timeout apply to every page) and never hold more than one page.
 Where widgets cannot render (nbval, plain jupyter-client, a static HTML
 export) their MIME bundle still carries the first page as text and HTML.
+The pager itself lives in ``_pager.py`` (queries) and ``_pager_view.py``
+(its controls). They see ``helpers.db`` only through :class:`Source`.
 """
 
 from __future__ import annotations
 
 import html
-import math
-import secrets
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from ._checks import positive_int
 from ._display import with_nulls
-from ._identifiers import check_identifier, identifier
-from ._names import fold
+from ._pager import DEFAULT_PAGE_SIZE, Source, styled
+from ._pager_view import Pager
 
 if TYPE_CHECKING:
     import pandas as pd
 
-
 __all__ = ["Explorer", "Pager", "Source", "browse", "explore"]
 
-PAGE_SIZES = (10, 25, 50, 100, 250, 500)
 SAMPLE_ROWS = 10
-_ALIAS = "_codemode_browse"
-
-
-class Source(Protocol):
-    """What the widgets use of ``helpers.db`` (a :class:`~codemode_kernel.db.Database`)."""
-
-    settings: Any
-    connection: Any
-    guard: Any  #: the parser layer (``_guard.ParserGuard``)
-    judge: Any  #: SQLite's compile of a statement (``db._judge.Judge``)
-
-    def query(self, sql: str, params: Any = None, *, limit: int | None = None) -> Any: ...
-    def tables(self) -> list[str]: ...
-    def schema(self, table: str | None = None) -> Any: ...
-
-
-def _source(db: Source, table_or_sql: str) -> tuple[Any, str]:
-    """(sqlglot FROM source, label) for a table name or a single SELECT."""
-    from sqlglot import exp, parse_one
-    from sqlglot.errors import SqlglotError
-
-    if not isinstance(table_or_sql, str):
-        raise TypeError(f"browse() takes a table name or a SELECT, got {type(table_or_sql)}")
-    text = table_or_sql.strip().rstrip(";").strip()
-    # SQLite's rule for names: ASCII case ignored, other letters exact.
-    by_folded = {fold(t): t for t in db.tables()}
-    if fold(text) in by_folded:
-        name = by_folded[fold(text)]
-        return exp.Table(this=identifier(name)), name
-    if " " not in text and "\n" not in text:
-        check_identifier(text)
-        import sqlite3
-
-        raise sqlite3.OperationalError(f"no such table: {text}")
-    # The guard's errors, with positions, for a bad SELECT; the size is checked first.
-    stmts = db.guard.statements(text, timeout=db.settings.query_timeout)
-    compiled = db.judge.compiled(stmts[0], text) if len(stmts) == 1 else None  # SQLite
-    kind = compiled.kind if compiled is not None else ""
-    if len(stmts) != 1 or kind != "SELECT":
-        raise ValueError(
-            "browse() takes a table name or one SELECT; run writes with helpers.db.exec()"
-        )
-    try:
-        return parse_one(text, read="sqlite").subquery(_ALIAS), text
-    except (SqlglotError, RecursionError):
-        # A SELECT SQLite compiles but sqlglot cannot parse: page it as a
-        # parenthesised subquery (see Pager._query); SQLite judges the result.
-        return exp.Table(this=exp.to_identifier(_RAW, quoted=True)).as_(_ALIAS), text
-
-
-#: Stands for a SELECT sqlglot cannot parse in the pager's own SQL.
-_RAW = f"__codemode_raw_{secrets.token_hex(6)}__"
-
-
-class Pager:
-    """A page-at-a-time view of a table or SELECT; one SQL query per page.
-
-    ``page`` (1-based), ``pages``, ``total``, ``frame`` (the page shown),
-    ``sort_by``/``descending`` and ``page_size`` are readable; the buttons
-    (``first_button``, ``prev_button``, ``next_button``, ``last_button``) and
-    :meth:`go` change the page.
-    """
-
-    def __init__(
-        self,
-        db: Source,
-        table_or_sql: str,
-        page_size: int = 50,
-        params: Mapping | None = None,
-    ) -> None:
-        import ipywidgets as w
-        from sqlglot import exp
-
-        positive_int(page_size, "page_size")
-        self.db = db
-        self.params = dict(params) if params else None
-        self.source, self.label = _source(db, table_or_sql)
-        self.page_size = min(page_size, db.settings.max_rows)
-        count = exp.select(exp.Count(this=exp.Star()).as_("n")).from_(self.source.copy())
-        self.total = int(self._query(count.sql("sqlite"), limit=1).iloc[0, 0])
-        probe = exp.select("*").from_(self.source.copy()).limit(0)
-        self.columns = [str(c) for c in self._query(probe.sql("sqlite"), limit=1).columns]
-        self.sort_by: str | None = None
-        self.descending = False
-        self.page = 1
-        self.frame: pd.DataFrame = self._fetch()
-
-        self.first_button = w.Button(description="first", icon="angles-left", tooltip="first page")
-        self.prev_button = w.Button(description="prev", icon="angle-left", tooltip="previous page")
-        self.next_button = w.Button(description="next", icon="angle-right", tooltip="next page")
-        self.last_button = w.Button(description="last", icon="angles-right", tooltip="last page")
-        for b in (self.first_button, self.prev_button, self.next_button, self.last_button):
-            b.layout.width = "auto"
-        self.first_button.on_click(lambda _: self.go(1))
-        self.prev_button.on_click(lambda _: self.go(self.page - 1))
-        self.next_button.on_click(lambda _: self.go(self.page + 1))
-        self.last_button.on_click(lambda _: self.go(self.pages))
-        sizes = sorted(
-            {*PAGE_SIZES, self.page_size} - {s for s in PAGE_SIZES if s > db.settings.max_rows}
-        )
-        self.size_picker = w.Dropdown(options=sizes, value=self.page_size, description="rows")
-        self.sort_picker = w.Dropdown(
-            options=[("(none)", None), *((c, c) for c in self.columns)],
-            index=0,  # "(none)" shown; value=None would select nothing
-            description="sort",
-        )
-        self.order_picker = w.ToggleButtons(options=["asc", "desc"], value="asc")
-        self.size_picker.observe(lambda ch: self.set_page_size(ch["new"]), "value")
-        self.sort_picker.observe(lambda ch: self.sort(ch["new"], self.descending), "value")
-        self.order_picker.observe(lambda ch: self.sort(self.sort_by, ch["new"] == "desc"), "value")
-        self.status = w.Label()
-        self.table = w.HTML()
-        self.error = w.HTML()
-        self.widget = w.VBox(
-            [
-                w.HBox(
-                    [
-                        self.first_button,
-                        self.prev_button,
-                        self.next_button,
-                        self.last_button,
-                        self.status,
-                    ]
-                ),
-                w.HBox([self.size_picker, self.sort_picker, self.order_picker]),
-                self.error,
-                self.table,
-            ]
-        )
-        self._render()
-
-    @property
-    def pages(self) -> int:
-        """Number of pages (at least 1)."""
-        return max(1, math.ceil(self.total / self.page_size))
-
-    def _query(self, sql: str, limit: int) -> pd.DataFrame:
-        if _RAW in sql:
-            # The user's SELECT, whole and as written, as a subquery (the newline
-            # ends a trailing -- comment). It compiled alone as one SELECT.
-            sql = sql.replace(f'"{_RAW}"', f"(\n{self.label}\n)")
-        return self.db.query(sql, self.params, limit=limit)
-
-    def page_sql(self) -> str:
-        """The SQL of the current page (built with sqlglot, identifiers quoted)."""
-        from sqlglot import exp
-
-        q = exp.select("*").from_(self.source.copy())
-        if self.sort_by is not None:
-            col = exp.column(self.sort_by, quoted=True)
-            q = q.order_by(exp.Ordered(this=col, desc=self.descending))
-        q = q.limit(self.page_size)
-        if self.page > 1:
-            q = q.offset((self.page - 1) * self.page_size)
-        return q.sql("sqlite")
-
-    def _fetch(self) -> pd.DataFrame:
-        return self._query(self.page_sql(), limit=self.page_size)
-
-    def go(self, page: int) -> None:
-        """Show page ``page`` (clamped to 1..pages)."""
-        self._update(page=max(1, min(int(page), self.pages)))
-
-    def sort(self, column: str | None, descending: bool = False) -> None:
-        """Sort by ``column`` (None: table order) and go back to page 1."""
-        if column is not None and column not in self.columns:
-            match = [c for c in self.columns if fold(c) == fold(column)]
-            if len(match) != 1:
-                raise ValueError(f"no column {column!r}; columns: {self.columns}")
-            column = match[0]
-        self._update(page=1, sort_by=column, descending=bool(descending))
-
-    def set_page_size(self, size: int) -> None:
-        """Change the page size, keeping the first row shown in view."""
-        first = (self.page - 1) * self.page_size
-        self._update(page_size=int(size), page=first // int(size) + 1)
-
-    def _update(self, **changes: Any) -> None:
-        # Commit the new position only if its page query worked, so a timeout
-        # or an error leaves the pager where it was, with the message shown.
-        old = {k: getattr(self, k) for k in changes}
-        for k, v in changes.items():
-            setattr(self, k, v)
-        try:
-            self.frame = self._fetch()
-        except Exception as exc:
-            for k, v in old.items():
-                setattr(self, k, v)
-            self.error.value = f"<pre>{html.escape(f'{type(exc).__name__}: {exc}')}</pre>"
-            raise
-        self.error.value = ""
-        self._render()
-
-    def status_text(self) -> str:
-        """``page x of y · N rows`` (plus the sort, if any)."""
-        text = f"page {self.page} of {self.pages} · {self.total:,} rows"
-        if self.sort_by is not None:
-            text += f" · sorted by {self.sort_by} {'desc' if self.descending else 'asc'}"
-        return text
-
-    def _render(self) -> None:
-        self.status.value = self.status_text()
-        shown = with_nulls(self.frame)
-        self.table.value = _styled(shown.to_html(index=False, max_cols=50, border=0, na_rep="NULL"))
-        self.first_button.disabled = self.prev_button.disabled = self.page <= 1
-        self.next_button.disabled = self.last_button.disabled = self.page >= self.pages
-
-    def __repr__(self) -> str:
-        table = with_nulls(self.frame).to_string(index=False, na_rep="NULL")
-        return f"{self.label}: {self.status_text()}\n{table}"
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = repr(self)
-        bundle["text/html"] = f"<p>{html.escape(self.status_text())}</p>{self.table.value}"
-        return bundle
-
-
-def _styled(table_html: str) -> str:
-    # Lab styles DataFrame tables under .jp-RenderedHTMLCommon; widget HTML
-    # does not sit under it, so borrow the class to look like query results.
-    table_html = table_html.replace("<table ", '<table style="margin-left:0" ', 1)
-    return f'<div class="jp-RenderedHTMLCommon" style="padding:0">{table_html}</div>'
 
 
 def browse(
-    db: Source, table_or_sql: str, page_size: int = 50, *, params: Mapping | None = None
+    db: Source,
+    table_or_sql: str,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    *,
+    params: Mapping | None = None,
 ) -> Pager:
     """A pager over a table or a SELECT (``params`` bind its placeholders)."""
     return Pager(db, table_or_sql, page_size=page_size, params=params)
 
 
+def _rows(n: int) -> str:
+    return f"{n:,} row{'' if n == 1 else 's'}"
+
+
+def columns_table(schema: pd.DataFrame) -> pd.DataFrame:
+    """The explorer's column list: ``notnull`` as ✓, ``pk`` as its position 1, 2, … (or blank)."""
+    out = schema.drop(columns=["table"]).copy()
+    out["notnull"] = out["notnull"].map(lambda v: "✓" if v else "")
+    out["pk"] = out["pk"].map(lambda v: str(int(v)) if v else "")
+    out["default"] = out["default"].map(lambda v: "" if v is None else str(v))
+    return out.rename(columns={"notnull": "not null", "pk": "primary key"})
+
+
 class Explorer:
-    """Schema explorer: tables with row counts; columns, indexes and first rows of one."""
+    """Schema explorer: one row per table (name, row count, a browse button),
+    the selected table's columns and indexes, its first rows, and a pager.
+
+    ``refresh()`` (the ↻ button) re-reads tables and counts; ``show(table)``,
+    ``show_sample()`` and ``browse(table)`` are what the buttons call.
+    """
 
     def __init__(self, db: Source) -> None:
         import ipywidgets as w
 
         self.db = db
-        from .db._introspect import row_counts
-
-        self.counts = row_counts(db.connection, db.tables())
-        options = [(f"{t} ({n:,} rows)", t) for t, n in self.counts.items()]
-        self.table_picker = w.Select(
-            options=options, rows=min(12, max(3, len(options))), description="tables"
+        self.selected: str | None = None
+        self.pager: Pager | None = None
+        self.refresh_button = w.Button(
+            description="refresh", icon="refresh", tooltip="re-read tables and row counts"
         )
+        self.refresh_button.on_click(lambda _: self.refresh())
+        self.summary = w.Label()
+        self.table_list = w.VBox()
         self.sample_button = w.Button(description="first rows", icon="table")
+        self.sample_button.on_click(lambda _: self.show_sample())
         self.detail = w.HTML()
         self.sample = w.HTML()
-        self.table_picker.observe(lambda ch: self.show(ch["new"]), "value")
-        self.sample_button.on_click(lambda _: self.show_sample())
-        self.widget = w.HBox(
-            [self.table_picker, w.VBox([self.detail, self.sample_button, self.sample])]
+        self.browser = w.VBox()
+        self.error = w.HTML()
+        left = w.VBox(
+            [w.HBox([self.summary, self.refresh_button]), self.table_list],
+            layout=w.Layout(min_width="300px", margin="0 16px 0 0"),
         )
-        if options:
-            # Select may already hold the first option, so no change event fires.
-            self.table_picker.value = options[0][1]
-            self.show(self.table_picker.value)
-        else:
+        right = w.VBox([self.detail, self.sample_button, self.sample])
+        self.widget = w.VBox([self.error, w.HBox([left, right]), self.browser])
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the tables and their row counts (one count query per table)."""
+        import ipywidgets as w
+
+        from .db._introspect import row_counts
+
+        self.counts = row_counts(self.db.connection, self.db.tables())
+        self.summary.value = f"{len(self.counts)} table{'' if len(self.counts) == 1 else 's'}"
+        self.select_buttons: dict[str, Any] = {}
+        self.browse_buttons: dict[str, Any] = {}
+        rows = []
+        for t, n in self.counts.items():
+            pick = w.Button(description=t, tooltip=f"columns and indexes of {t}")
+            pick.layout = w.Layout(width="160px")
+            pick.on_click(lambda _, t=t: self.show(t))
+            count = w.Label(_rows(n), layout=w.Layout(width="110px"))
+            count.add_class("codemode-count")
+            go = w.Button(description="browse", icon="table", tooltip=f"page through {t}")
+            go.layout = w.Layout(width="90px")
+            go.on_click(lambda _, t=t: self._safe(self.browse, t))
+            self.select_buttons[t], self.browse_buttons[t] = pick, go
+            rows.append(w.HBox([pick, count, go], layout=w.Layout(align_items="center")))
+        self.table_list.children = rows
+        if not self.counts:
+            self.selected = None
             self.detail.value = "<i>no tables yet: create one with helpers.db.create_table()</i>"
+            self.sample.value = ""
+            return
+        self.show(self.selected if self.selected in self.counts else next(iter(self.counts)))
 
     def indexes(self, table: str) -> pd.DataFrame:
         """Indexes of ``table``: name and its CREATE INDEX text (None: automatic)."""
@@ -301,28 +127,48 @@ class Explorer:
     def show(self, table: str | None) -> None:
         """Show the columns and indexes of ``table``."""
         self.sample.value = ""
+        self.selected = table
+        for t, b in getattr(self, "select_buttons", {}).items():
+            b.button_style = "info" if t == table else ""
         if table is None:
             return
-        cols = self.db.schema(table).drop(columns=["table"])
+        cols = columns_table(self.db.schema(table))
         idx = self.indexes(table)
         idx["sql"] = idx["sql"].fillna("(automatic: PRIMARY KEY or UNIQUE)")
         self.detail.value = (
-            f"<b>{html.escape(table)}</b> · {self.counts.get(table, 0):,} rows"
-            f"<h4>columns</h4>{_styled(cols.to_html(index=False, border=0))}"
+            f"<b>{html.escape(table)}</b> · {_rows(self.counts.get(table, 0))}"
+            f"<h4>columns</h4>{styled(cols.to_html(index=False, border=0))}"
             f"<h4>indexes</h4>"
-            f"{_styled(idx.to_html(index=False, border=0)) if len(idx) else '<i>none</i>'}"
+            f"{styled(idx.to_html(index=False, border=0)) if len(idx) else '<i>none</i>'}"
         )
 
     def show_sample(self) -> pd.DataFrame | None:
         """Show the first rows of the selected table (one SQL query)."""
         from ._identifiers import quote
 
-        table = self.table_picker.value
-        if table is None:
+        if self.selected is None:
             return None
-        df = self.db.query(f"SELECT * FROM {quote(table)} LIMIT {SAMPLE_ROWS:d}")
-        self.sample.value = _styled(with_nulls(df).to_html(index=False, border=0, na_rep="NULL"))
+        df = self.db.query(f"SELECT * FROM {quote(self.selected)} LIMIT {SAMPLE_ROWS:d}")
+        self.sample.value = styled(with_nulls(df).to_html(index=False, border=0, na_rep="NULL"))
         return df
+
+    def browse(self, table: str) -> Pager:
+        """Open the pager on ``table`` under the explorer."""
+        import ipywidgets as w
+
+        self.pager = browse(self.db, table)
+        close = w.Button(description="close", icon="times", tooltip="close the pager")
+        close.on_click(lambda _: setattr(self.browser, "children", ()))
+        title = w.HTML(f"<b>{html.escape(table)}</b>")
+        self.browser.children = (w.HBox([title, close]), self.pager.widget)
+        return self.pager
+
+    def _safe(self, action: Any, *args: Any) -> None:
+        try:
+            self.error.value = ""
+            action(*args)
+        except Exception as exc:
+            self.error.value = f"<pre>{html.escape(f'{type(exc).__name__}: {exc}')}</pre>"
 
     def __repr__(self) -> str:
         lines = ["tables (rows):"]

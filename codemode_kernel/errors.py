@@ -48,6 +48,10 @@ __all__ = [
     "UnsupportedValueError",
 ]
 
+#: What every message about ``max_rows`` suggests: the live fix first, the
+#: setting second (the footer, the truncation warning, the ``limit=`` error).
+MAX_ROWS_FIX = "helpers.db.set_limits(max_rows=...) (setting: CODEMODE_MAX_ROWS)"
+
 
 class CodeModeError(Exception):
     """Base class of every error codemode raises on purpose (except the cell timeout)."""

@@ -72,6 +72,16 @@ df = helpers.db.query("SELECT * FROM trials ORDER BY id LIMIT 3")
 {k: v for k, v in df.attrs["codemode"].items() if k != "elapsed_ms"}
 """),
     md(
+        "## Charts, computed in SQLite\n\n"
+        "`helpers.plot` (histogram, bar, line, box, pie) aggregates in the database with the "
+        "`helpers.sql` builders and draws only the few rows that come back, so a 10M-row table "
+        "never leaves SQLite. Each returns the matplotlib Axes; `ax.data` is what was drawn."
+    ),
+    code("""
+ax = helpers.plot.bar("trials", "phase", value="enrolled", agg="sum")
+ax.data
+"""),
+    md(
         "## Writes are atomic\n\n`exec` runs one statement or a whole script. If any statement "
         "fails, none of them is kept."
     ),

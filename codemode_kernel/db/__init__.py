@@ -390,8 +390,8 @@ class Database(state.StateMethods, LimitMethods, KeepResults):
         report["log"] = self._calls.log.status()  # never silent: what could not be written
         return report
 
-    def browse(self, table_or_sql: str, page_size: int = 50):
-        """A pager widget over a table or a SELECT, one page per SQL query."""
+    def browse(self, table_or_sql: str, page_size: int = 20):
+        """A pager widget over a table or a SELECT: one SQL query per page (keyset on tables)."""
         from .._widgets import browse
 
         return browse(self, table_or_sql, page_size=page_size)

@@ -9,7 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .._checks import positive_int
-from ..errors import ResultTooLargeError
+from ..errors import MAX_ROWS_FIX, ResultTooLargeError
 from ._result_frame import frame_and_types
 
 if TYPE_CHECKING:
@@ -66,9 +66,8 @@ def check_limit(limit: object, max_rows: int) -> int:
         return max_rows
     if positive_int(limit, "limit") > max_rows:
         raise ValueError(
-            f"limit={limit:,} is above max_rows={max_rows:,}. Raise max_rows with"
-            " CODEMODE_MAX_ROWS (or --CodeModeKernel.max_rows), or page through the"
-            " result with helpers.db.browse()"
+            f"limit={limit:,} is above max_rows={max_rows:,}. Raise it with {MAX_ROWS_FIX},"
+            " or page through the result with helpers.db.browse(sql)"
         )
     return limit
 
@@ -245,6 +244,6 @@ def truncation_warning(row_limit: int, kept: int | None = None) -> str:
         )
     return (
         f"query returned more than {row_limit:,} rows; only the first {row_limit:,} are"
-        " in the DataFrame (truncated). Add WHERE/LIMIT, use helpers.db.browse(), or"
-        " raise max_rows (CODEMODE_MAX_ROWS)"
+        f" in the DataFrame (truncated at max_rows). For the rest: {MAX_ROWS_FIX};"
+        " or add WHERE/LIMIT; or page with helpers.db.browse(sql)"
     )

@@ -9,6 +9,10 @@ Checked in the browser:
 - the launcher shows "Code Mode (Python 3)" with its logo;
 - quickstart.ipynb, run on that kernel, renders its DataFrame with the footer;
 - the ``helpers.db.browse`` pager renders, and "next" changes the page;
+- clicking a pager column header sorts by it and shows the arrow;
+- the pager's filter box narrows the rows;
+- a ``helpers.plot.histogram`` cell renders an image;
+- a result cut at ``max_rows`` shows the warning footer naming the live fix;
 - a blocked statement shows its SQLBlockedError in the output area.
 
 Screenshots and the server log go to tests/browser/artifacts/ (git-ignored);
@@ -57,6 +61,7 @@ DISPLAY_NAME = "Code Mode (Python 3)"
 KERNEL_NAME = "codemode"
 PAGER_NOTEBOOK = "browser-pager.ipynb"
 PAGER_ROWS, PAGER_PAGE_SIZE = 200, 50
+TRUNCATE_AT = 25
 # Generous: the first Lab load on a busy 2-core machine takes 5-15 s.
 SERVER_START_S = 90
 LOAD_MS = 90_000
@@ -113,6 +118,18 @@ def _pager_notebook() -> nbformat.NotebookNode:
             ")"
         ),
         new_code_cell(f'helpers.db.browse("items", page_size={PAGER_PAGE_SIZE})'),
+        new_code_cell('helpers.plot.histogram("items", "id", bins=10)'),
+        new_code_cell(
+            f"helpers.db.set_limits(max_rows={TRUNCATE_AT})\n"
+            'display(helpers.db.query("SELECT id, name FROM items"))\n'
+            "helpers.db.set_limits(max_rows=10_000);"
+        ),
+        new_code_cell(
+            "helpers.db.exec(\n"
+            '    "CREATE TABLE pairs (a INTEGER NOT NULL, b TEXT, PRIMARY KEY (b, a))"\n'
+            ")\n"
+            "helpers.db.explore()"
+        ),
         blocked,
     ]
     return nb
@@ -376,6 +393,16 @@ def _run_all(page, panel_id: str) -> None:
     _wait_kernel_idle(page, panel_id)
 
 
+def _settle_into_view(page, locator) -> None:
+    """Scroll ``locator`` into view once Lab's windowed notebook has laid out
+    the cells above it (images load late and push it down)."""
+    for _ in range(3):
+        locator.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+    box = locator.bounding_box()
+    assert box is not None and box["height"] > 0
+
+
 def _prompts(panel) -> list[str]:
     return [t.strip() for t in panel.locator(".jp-CodeCell .jp-InputPrompt").all_text_contents()]
 
@@ -449,44 +476,189 @@ def test_quickstart_runs_and_renders_query_table_with_footer(page, lab: Lab, sho
     # went on past it to the end.
     errors = panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
     assert "SQLBlockedError" in " ".join(errors.all_text_contents())
-    first.scroll_into_view_if_needed()
+    _settle_into_view(page, first)
     shot("quickstart")
+
+
+def _pager(page, panel):
+    """(the pager's output, its status label, its table) in ``panel``."""
+    label = page.locator(".codemode-status")
+    cell = panel.locator(".jp-CodeCell").filter(has_text="helpers.db.browse(")
+    widget = cell.locator(".jp-OutputArea-output").filter(has=label)
+    widget.first.wait_for(state="visible", timeout=UI_MS)
+    assert widget.count() == 1
+    return widget, widget.locator(".codemode-status"), widget.locator(".widget-html table")
+
+
+def _cells(table, column: int) -> list[str]:
+    return [
+        td.strip() for td in table.locator(f"tbody tr td:nth-child({column})").all_text_contents()
+    ]
+
+
+def _ensure_run(page, lab: Lab, name: str):
+    panel, panel_id = _open_notebook(page, lab, name)
+    prompts = _prompts(panel)
+    if not (prompts and all(PROMPT_DONE.match(p) for p in prompts)):
+        _run_all(page, panel_id)  # each test may run on its own (-k)
+    return panel, panel_id
 
 
 def test_browse_pager_next_changes_page(page, lab: Lab, shot) -> None:
     panel, panel_id = _open_notebook(page, lab, PAGER_NOTEBOOK)
     _run_all(page, panel_id)
     pages = -(-PAGER_ROWS // PAGER_PAGE_SIZE)
-    label = page.locator(".widget-label", has_text=re.compile(r"^page \d+ of \d+"))
-    status = panel.locator(".jp-OutputArea-output").locator(label)
-    status.first.wait_for(state="visible", timeout=UI_MS)
-    assert status.count() == 1
-    assert status.text_content().strip() == f"page 1 of {pages} · {PAGER_ROWS} rows"
-    widget = panel.locator(".jp-OutputArea-output").filter(has=label)
-    table = widget.locator(".widget-html table")
+    widget, status, table = _pager(page, panel)
+    expect(status).to_have_text(
+        f"rows 1–{PAGER_PAGE_SIZE} of {PAGER_ROWS} · page 1 of {pages}", timeout=UI_MS
+    )
 
     def first_id() -> str:
         return table.locator("tbody tr").first.locator("td").first.text_content().strip()
 
     assert table.locator("tbody tr").count() == PAGER_PAGE_SIZE
     assert first_id() == "1"
-    prev = widget.locator("button.widget-button", has_text=re.compile(r"^\s*prev\s*$"))
-    nxt = widget.locator("button.widget-button", has_text=re.compile(r"^\s*next\s*$"))
+    # The controls sit above the table: first/prev/next/last are icon buttons.
+    prev = widget.locator("button.widget-button[title='previous page']")
+    nxt = widget.locator("button.widget-button[title='next page']")
+    for title in ("first page", "previous page", "next page", "last page"):
+        button = widget.locator(f"button.widget-button[title='{title}']")
+        assert button.count() == 1 and button.locator("i.fa").count() == 1, title
+        assert button.bounding_box()["y"] < table.bounding_box()["y"], title
     expect(prev).to_be_disabled(timeout=UI_MS)
     expect(nxt).to_be_enabled(timeout=UI_MS)
+    _settle_into_view(page, widget)
     shot("pager-page1")
 
     nxt.click()
     # Retrying expectations: the widget replaces its table's HTML on every page.
-    expect(status).to_have_text(f"page 2 of {pages} · {PAGER_ROWS} rows", timeout=UI_MS)
+    expect(status).to_have_text(
+        f"rows {PAGER_PAGE_SIZE + 1}–{2 * PAGER_PAGE_SIZE} of {PAGER_ROWS} · page 2 of {pages}",
+        timeout=UI_MS,
+    )
     expect(table.locator("tbody tr").first.locator("td").first).to_have_text(
         str(PAGER_PAGE_SIZE + 1), timeout=UI_MS
     )
     assert first_id() == str(PAGER_PAGE_SIZE + 1)
     assert table.locator("tbody tr").count() == PAGER_PAGE_SIZE
     expect(prev).to_be_enabled(timeout=UI_MS)
-    widget.scroll_into_view_if_needed()
+    _settle_into_view(page, widget)
     shot("pager-page2")
+
+
+def test_pager_header_click_sorts_with_an_arrow(page, lab: Lab, shot) -> None:
+    panel, _ = _ensure_run(page, lab, PAGER_NOTEBOOK)
+    widget, status, table = _pager(page, panel)
+    header = widget.locator("button.codemode-header").filter(has_text=re.compile(r"^\s*name"))
+    assert header.count() == 1
+    # The header button is as wide as its column, so it sits right above it.
+    column = table.locator("tbody tr").first.locator("td").nth(1)
+    h_box, c_box = header.bounding_box(), column.bounding_box()
+    assert abs(h_box["x"] - c_box["x"]) <= 2 and abs(h_box["width"] - c_box["width"]) <= 2
+    header.click()
+    expect(header).to_have_text("name ▲", timeout=UI_MS)
+    expect(status).to_contain_text("sorted by name asc", timeout=UI_MS)
+    names = sorted(f"item {i}" for i in range(1, PAGER_ROWS + 1))
+    expect(table.locator("tbody tr").first.locator("td").nth(1)).to_have_text(
+        names[0], timeout=UI_MS
+    )
+    assert _cells(table, 2) == names[:PAGER_PAGE_SIZE]
+    header.click()
+    expect(header).to_have_text("name ▼", timeout=UI_MS)
+    expect(table.locator("tbody tr").first.locator("td").nth(1)).to_have_text(
+        names[-1], timeout=UI_MS
+    )
+    assert _cells(table, 2) == names[::-1][:PAGER_PAGE_SIZE]
+    _settle_into_view(page, widget)
+    shot("pager-sorted-desc")
+    header.click()  # a third click: back to table order, no arrow
+    expect(header).to_have_text("name", timeout=UI_MS)
+    expect(table.locator("tbody tr").first.locator("td").first).to_have_text("1", timeout=UI_MS)
+
+
+def test_pager_filter_box_narrows_rows(page, lab: Lab, shot) -> None:
+    panel, _ = _ensure_run(page, lab, PAGER_NOTEBOOK)
+    widget, status, table = _pager(page, panel)
+    box = widget.locator(".codemode-filter input")
+    box.fill("id >= 150 AND name LIKE '%5'")
+    box.press("Enter")
+    expect(status).to_have_text(
+        "rows 1–5 of 5 · page 1 of 1 · where id >= 150 AND name LIKE '%5'", timeout=UI_MS
+    )
+    expect(table.locator("tbody tr").first.locator("td").first).to_have_text("155", timeout=UI_MS)
+    expect(table.locator("tbody tr")).to_have_count(5, timeout=UI_MS)
+    assert _cells(table, 1) == ["155", "165", "175", "185", "195"]
+    _settle_into_view(page, widget)
+    shot("pager-filtered")
+    # A bad condition shows the guard's/parser's message; the rows stay.
+    box.fill("id IN (SELECT 1)")
+    box.press("Enter")
+    expect(widget.locator(".widget-html").first).to_contain_text(
+        "ValueError: filter must be a plain condition", timeout=UI_MS
+    )
+    shot("pager-filter-error")
+    box.fill("")
+    box.press("Enter")
+    expect(status).to_contain_text(f"of {PAGER_ROWS} ·", timeout=UI_MS)
+
+
+def test_histogram_renders_an_image(page, lab: Lab, shot) -> None:
+    panel, _ = _ensure_run(page, lab, PAGER_NOTEBOOK)
+    cell = panel.locator(".jp-CodeCell").filter(has_text="helpers.plot.histogram")
+    img = cell.locator(".jp-OutputArea-output img")
+    img.first.wait_for(state="visible", timeout=UI_MS)
+    assert img.count() == 1
+    assert (img.get_attribute("src") or "").startswith("data:image/png;base64,")
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 300", arg=img.element_handle(), timeout=UI_MS
+    )
+    _settle_into_view(page, cell)
+    shot("plot-histogram")
+
+
+def test_truncation_footer_is_a_warning_naming_the_live_fix(page, lab: Lab, shot) -> None:
+    panel, _ = _ensure_run(page, lab, PAGER_NOTEBOOK)
+    cell = panel.locator(".jp-CodeCell").filter(has_text="set_limits(max_rows=")
+    footer = cell.locator(".codemode-footer.codemode-truncated")
+    footer.first.wait_for(state="visible", timeout=UI_MS)
+    text = " ".join(footer.inner_text().split())
+    assert re.fullmatch(
+        rf"⚠ {TRUNCATE_AT} rows returned, more exist \(cut at max_rows={TRUNCATE_AT}\)"
+        rf" · {TRUNCATE_AT} displayed · [\d.]+ (ms|s)"
+        r" For the rest: helpers\.db\.set_limits\(max_rows=\.\.\.\) \(setting: CODEMODE_MAX_ROWS\);"
+        r" or add WHERE/LIMIT; or page with helpers\.db\.browse\(sql\)\.",
+        text,
+    ), text
+    assert cell.locator("table.dataframe tbody tr").count() == TRUNCATE_AT
+    # Marked as a warning: a coloured left border, not plain footer text.
+    border = footer.evaluate("el => getComputedStyle(el).borderLeftWidth")
+    assert border == "4px", border
+    _settle_into_view(page, footer)
+    shot("truncation-footer")
+
+
+def test_explorer_shows_checks_counts_and_browses(page, lab: Lab, shot) -> None:
+    panel, _ = _ensure_run(page, lab, PAGER_NOTEBOOK)
+    cell = panel.locator(".jp-CodeCell").filter(has_text="helpers.db.explore()")
+    out = cell.locator(".jp-OutputArea-output")
+    refresh = out.locator("button.widget-button", has_text=re.compile(r"^\s*refresh\s*$"))
+    refresh.wait_for(state="visible", timeout=UI_MS)
+    counts = [c.strip() for c in out.locator(".codemode-count").all_text_contents()]
+    assert counts == [f"{PAGER_ROWS} rows", "0 rows"], counts  # items, pairs
+    out.locator("button.widget-button", has_text=re.compile(r"^\s*pairs\s*$")).click()
+    detail = out.locator(".widget-html").filter(has_text="columns").first
+    expect(detail).to_contain_text("pairs · 0 rows", timeout=UI_MS)
+    rows = detail.locator("table").first.locator("tbody tr")
+    cells = [[td.strip() for td in r.locator("td").all_text_contents()] for r in rows.all()]
+    # column, type, not null, default, primary key
+    assert [c[0] for c in cells] == ["a", "b"], cells
+    assert [(c[2], c[4]) for c in cells] == [("✓", "2"), ("", "1")], cells
+    browse = out.locator("button.widget-button[title='page through items']")
+    browse.click()
+    status = out.locator(".codemode-status")
+    expect(status).to_have_text(f"rows 1–20 of {PAGER_ROWS} · page 1 of 10", timeout=UI_MS)
+    _settle_into_view(page, cell)
+    shot("explorer")
 
 
 def test_blocked_statement_shows_sqlblockederror(page, lab: Lab, shot) -> None:
@@ -500,5 +672,5 @@ def test_blocked_statement_shows_sqlblockederror(page, lab: Lab, shot) -> None:
     text = err.first.text_content()
     # The error's last line: its class name and what was refused.
     assert re.search(r"SQLBlockedError: ATTACH\b", text), text
-    cell.scroll_into_view_if_needed()
+    _settle_into_view(page, cell)
     shot("blocked-statement")

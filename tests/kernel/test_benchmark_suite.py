@@ -42,6 +42,10 @@ MEASURES = (
     "trivial cell round trip, 300 s limit",
     "CPU-bound cell after a forced stop",
     "exit timer per cell",
+    "rows (50 bins): time",
+    "rows: peak RSS growth",
+    "rows, table order: last page vs first",
+    "rows, sorted by an indexed column: last page vs first",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from kernels import KernelHandle, module_kernel
@@ -111,10 +112,17 @@ def test_plain_frames_display_as_stock_pandas(k):
 def test_truncation_at_max_rows(small):
     cell = small.ok("helpers.db.query('SELECT i FROM n ORDER BY i')")
     bundle = cell.results[-1]
-    last = bundle["text/plain"].splitlines()[-1]
-    assert last.startswith("5 rows shown, truncated at max_rows=5")
-    assert "LIMIT/WHERE" in last and "helpers.db.browse" in last and "max_rows" in last
-    assert "truncated at max_rows=5" in bundle["text/html"]
+    summary, advice = bundle["text/plain"].splitlines()[-2:]
+    assert summary.startswith("5 rows returned, more exist (cut at max_rows=5) · 5 displayed · ")
+    assert advice == (
+        "For the rest: helpers.db.set_limits(max_rows=...) (setting: CODEMODE_MAX_ROWS);"
+        " or add WHERE/LIMIT; or page with helpers.db.browse(sql)."
+    )
+    html = bundle["text/html"]
+    assert '<div class="codemode-footer codemode-truncated" role="alert"' in html
+    assert "<b>⚠ 5 rows returned, more exist (cut at max_rows=5) · 5 displayed · " in html
+    # The live fix comes before the setting.
+    assert html.index("helpers.db.set_limits(max_rows=...)") < html.index("CODEMODE_MAX_ROWS")
     data = bundle[MIME]
     assert data["truncated"] is True and data["row_count"] == 5 and data["row_limit"] == 5
     assert [r["i"] for r in data["rows"]] == [0, 1, 2, 3, 4]
@@ -123,8 +131,39 @@ def test_truncation_at_max_rows(small):
 def test_truncation_at_a_lower_limit(small):
     cell = small.ok("helpers.db.query('SELECT i FROM n', limit=2)")
     plain = cell.results[-1]["text/plain"]
-    assert "2 rows shown, truncated at limit=2" in plain
+    assert "2 rows returned, more exist (cut at limit=2) · 2 displayed" in plain
+    assert "For the rest: raise limit= (up to max_rows=5);" in plain
     assert cell.results[-1][MIME]["truncated"] is True
     untruncated = small.ok("helpers.db.query('SELECT i FROM n LIMIT 4')").results[-1]
     assert "truncated" not in untruncated["text/plain"]
     assert untruncated[MIME]["truncated"] is False
+
+
+def test_footer_says_how_many_rows_pandas_displays(small):
+    # 5 rows fit pandas' display.max_rows: no "displayed" count. With
+    # display.max_rows=3, pandas shows min_rows (2) of the 4 rows.
+    cell = small.ok(
+        "import pandas as pd\n"
+        "pd.set_option('display.max_rows', 3); pd.set_option('display.min_rows', 2)\n"
+        "helpers.db.query('SELECT i FROM n LIMIT 4')"
+    )
+    plain = cell.results[-1]["text/plain"].splitlines()[-1]
+    assert plain.startswith("4 rows returned · 2 displayed · "), plain
+    assert "codemode-truncated" not in cell.results[-1]["text/html"]
+    small.ok("pd.reset_option('display.max_rows'); pd.reset_option('display.min_rows')")
+    full = small.ok("helpers.db.query('SELECT i FROM n LIMIT 4')").results[-1]["text/plain"]
+    assert re.fullmatch(r"4 rows · [\d.]+ ms", full.splitlines()[-1])
+
+
+def test_truncation_warning_and_limit_error_name_the_live_fix_first(small):
+    cell = small.run("helpers.db.query('SELECT i FROM n', limit=6)")
+    assert cell.ename == "ValueError"
+    assert cell.evalue == (
+        "limit=6 is above max_rows=5. Raise it with helpers.db.set_limits(max_rows=...)"
+        " (setting: CODEMODE_MAX_ROWS), or page through the result with helpers.db.browse(sql)"
+    )
+    warned = small.ok("df = helpers.db.query('SELECT i FROM n')")
+    assert (
+        "(truncated at max_rows). For the rest: helpers.db.set_limits(max_rows=...)"
+        " (setting: CODEMODE_MAX_ROWS); or add WHERE/LIMIT" in warned.stderr
+    )

@@ -85,7 +85,7 @@ def test_limit_caps_rows_and_flags_truncation(k):
     cell = k.ok("%%sql --limit 2\nSELECT name FROM people ORDER BY id")
     data = cell.results[-1][MIME]
     assert data["row_count"] == 2 and data["truncated"] is True and data["row_limit"] == 2
-    assert "truncated at limit=2" in cell.text
+    assert "more exist (cut at limit=2)" in cell.text
 
 
 def test_browse_opens_the_pager_after_earlier_statements(k):
@@ -97,7 +97,7 @@ def test_browse_opens_the_pager_after_earlier_statements(k):
     assert outputs(cell)[:1] == [("stdout", "0 rows affected")]
     (bundle,) = cell.results
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["text/plain"].splitlines()[0].endswith("page 1 of 1 · 2 rows")
+    assert bundle["text/plain"].splitlines()[0].endswith("rows 1–2 of 2 · page 1 of 1")
     assert k.value("(type(pager).__name__, pager.frame['name'].tolist())") == (
         "Pager",
         ["ann", "bob"],

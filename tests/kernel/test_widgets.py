@@ -35,9 +35,12 @@ def models(cell: Cell, model_name: str) -> dict[str, dict]:
     return states
 
 
-def button(cell: Cell, description: str) -> str:
+def button(cell: Cell, name: str) -> str:
+    """The comm id of the button whose tooltip (nav icons) or description (headers) is ``name``."""
     (comm_id,) = [
-        c for c, s in models(cell, "ButtonModel").items() if s["description"] == description
+        c
+        for c, s in models(cell, "ButtonModel").items()
+        if name in (s["description"], s["tooltip"])
     ]
     return comm_id
 
@@ -77,52 +80,68 @@ def test_next_button_fetches_page_two(k):
     (bundle,) = cell.results
     assert VIEW in bundle
     labels = [s["value"] for s in models(cell, "LabelModel").values()]
-    assert "page 1 of 3 · 120 rows" in labels
-    msgs = click(k, button(cell, "next"))
+    assert "rows 1–50 of 120 · page 1 of 3" in labels
+    msgs = click(k, button(cell, "next page"))
     errors = [m for m in msgs if m["msg_type"] == "error"]
     assert not errors, errors
     values = updated_values(msgs)
-    assert "page 2 of 3 · 120 rows" in values
+    assert "rows 51–100 of 120 · page 2 of 3" in values
     (table,) = [v for v in values if "<table" in v]
-    assert "<td>51</td>" in table and "<td>100</td>" in table and "<td>50</td>" not in table
+    assert 'title="51">51</td>' in table and 'title="100">100</td>' in table
+    assert 'title="50">50</td>' not in table
     assert k.value("(p.page, int(p.frame['id'].iloc[0]), len(p.frame))") == (2, 51, 50)
-    # The page came from its own SQL query through helpers.db (guard, timeout, log).
+    # The page came from its own keyset query through helpers.db (guard, timeout, log).
     assert k.value("helpers.db.logs(3)['sql'].tolist()")[0] == (
-        'SELECT * FROM "items" LIMIT 50 OFFSET 50'
+        'SELECT rowid AS _codemode_rowid, * FROM "items" WHERE rowid > :_codemode_r'
+        " ORDER BY rowid LIMIT 50"
     )
 
 
 def test_last_first_and_disabled_buttons(k):
     cell = k.ok("p = helpers.db.browse('items', page_size=50)\np")
-    states = {s["description"]: s["disabled"] for s in models(cell, "ButtonModel").values()}
-    assert states["first"] and states["prev"] and not states["next"]
-    values = updated_values(click(k, button(cell, "last")))
-    assert "page 3 of 3 · 120 rows" in values
+    states = {s["tooltip"]: s["disabled"] for s in models(cell, "ButtonModel").values()}
+    assert states["first page"] and states["previous page"] and not states["next page"]
+    values = updated_values(click(k, button(cell, "last page")))
+    assert "rows 101–120 of 120 · page 3 of 3" in values
     assert k.value("p.frame['id'].tolist()") == list(range(101, 121))
-    click(k, button(cell, "first"))
+    click(k, button(cell, "first page"))
     assert k.value("(p.page, p.frame['id'].tolist()[:2])") == (1, [1, 2])
 
 
-def test_sort_and_page_size_through_the_dropdowns(k):
+def test_sort_by_header_clicks_and_page_size(k):
     cell = k.ok("p = helpers.db.browse('items', page_size=50)\np")
-    dropdowns = models(cell, "DropdownModel")
-    (sort_id,) = [c for c, s in dropdowns.items() if s["description"] == "sort"]
-    labels = dropdowns[sort_id]["_options_labels"]
-    send_comm(k, sort_id, {"method": "update", "state": {"index": labels.index("name")}})
-    (order_id,) = models(cell, "ToggleButtonsModel")
-    send_comm(k, order_id, {"method": "update", "state": {"index": 1}})  # desc
+    name_header = button(cell, "name")
+    click(k, name_header)
+    msgs = click(k, name_header)  # second click: descending
     assert k.value("(p.sort_by, p.descending, p.frame['name'].iloc[0])") == (
         "name",
         True,
         "item 120",
     )
+    descriptions = [
+        m["content"]["data"]["state"]["description"]
+        for m in msgs
+        if m["msg_type"] == "comm_msg" and "description" in m["content"]["data"].get("state", {})
+    ]
+    assert "name ▼" in descriptions
+    dropdowns = models(cell, "DropdownModel")
     (size_id,) = [c for c, s in dropdowns.items() if s["description"] == "rows"]
     sizes = [int(x) for x in dropdowns[size_id]["_options_labels"]]
     values = updated_values(
-        send_comm(k, size_id, {"method": "update", "state": {"index": sizes.index(25)}})
+        send_comm(k, size_id, {"method": "update", "state": {"index": sizes.index(10)}})
     )
-    assert "page 1 of 5 · 120 rows · sorted by name desc" in values
-    assert k.value("len(p.frame)") == 25
+    assert "rows 1–10 of 120 · page 1 of 12 · sorted by name desc" in values
+    assert k.value("len(p.frame)") == 10
+
+
+def test_filter_box_narrows_rows(k):
+    cell = k.ok("p = helpers.db.browse('items')\np")
+    (filter_id,) = [c for c, s in models(cell, "TextModel").items() if "filter" in s["placeholder"]]
+    values = updated_values(
+        send_comm(k, filter_id, {"method": "update", "state": {"value": "id > 100 AND even = 1"}})
+    )
+    assert "rows 1–10 of 10 · page 1 of 1 · where id > 100 AND even = 1" in values
+    assert k.value("p.frame['id'].tolist()") == list(range(102, 121, 2))
 
 
 def test_browse_a_select_and_text_fallback(k):
@@ -131,10 +150,10 @@ def test_browse_a_select_and_text_fallback(k):
     )
     text = cell.results[0]["text/plain"]
     lines = text.splitlines()
-    assert lines[0].endswith("page 1 of 6 · 60 rows")
+    assert lines[0].endswith("rows 1–10 of 60 · page 1 of 6")
     assert lines[1].split() == ["id", "name"]
     assert lines[2].split() == ["2", "item", "002"] and len(lines) == 12
-    assert "<td>item 020</td>" in cell.results[0]["text/html"]
+    assert ">item 020</td>" in cell.results[0]["text/html"]
 
 
 def test_browse_refuses_writes_and_unknown_tables(k):
@@ -150,27 +169,23 @@ def test_browse_refuses_writes_and_unknown_tables(k):
 
 
 def test_explore_lists_tables_and_shows_first_rows(k):
-    k.ok("helpers.db.create_table('empty', 'k TEXT PRIMARY KEY, v REAL')")
+    k.ok("helpers.db.create_table('empty', 'k TEXT PRIMARY KEY, v REAL NOT NULL')")
     cell = k.ok("e = helpers.db.explore()\ne")
     (bundle,) = cell.results
     assert VIEW in bundle
     assert "empty (0): k TEXT, v REAL" in bundle["text/plain"]
     assert "items (120): id INTEGER, name TEXT, even INTEGER" in bundle["text/plain"]
-    (select,) = models(cell, "SelectModel").values()
-    assert select["_options_labels"] == ["empty (0 rows)", "items (120 rows)"]
-    (select_id,) = models(cell, "SelectModel")
-    values = updated_values(send_comm(k, select_id, {"method": "update", "state": {"index": 1}}))
+    counts = [
+        s["value"] for s in models(cell, "LabelModel").values() if s["value"].endswith("rows")
+    ]
+    assert counts == ["0 rows", "120 rows"]
+    values = updated_values(click(k, button(cell, "columns and indexes of items")))
     (detail,) = [v for v in values if "<h4>columns</h4>" in v]
     assert "items_name" in detail and "CREATE INDEX items_name ON items (name)" in detail
     values = updated_values(click(k, button(cell, "first rows")))
     (sample,) = [v for v in values if "<table" in v]
     assert "<td>item 001</td>" in sample and "<td>item 010</td>" in sample
     assert "<td>item 011</td>" not in sample
-
-
-def test_sort_picker_starts_on_none(db):
-    from codemode_kernel._widgets import browse
-
-    db.batch_insert("s", [{"a": i} for i in range(3)])
-    pager = browse(db, "s")
-    assert pager.sort_picker.label == "(none)" and pager.sort_picker.value is None
+    msgs = click(k, button(cell, "page through items"))
+    assert not [m for m in msgs if m["msg_type"] == "error"]
+    assert k.value("(e.pager.label, e.pager.total, e.pager.page_size)") == ("items", 120, 20)

@@ -72,7 +72,9 @@ def test_query_truncation_is_flagged(tmp_path):
     assert exact.attrs["codemode"]["truncated"] is False  # exactly max_rows is not truncated
     small = db.query("SELECT i FROM n", limit=10)
     assert len(small) == 10
-    with pytest.raises(ValueError, match="CODEMODE_MAX_ROWS"):
+    with pytest.raises(
+        ValueError, match=r"set_limits\(max_rows=\.\.\.\) \(setting: CODEMODE_MAX_ROWS\)"
+    ):
         db.query("SELECT i FROM n", limit=101)
     db.close()
 
