@@ -433,13 +433,22 @@ class Database:
             conn.execute(self._sql("RELEASE codemode_nested"))
 
     def _record(
-        self, kind: str, sql: str, rows: int, elapsed_ms: float, error: BaseException | None
+        self,
+        kind: str,
+        sql: str,
+        rows: int,
+        elapsed_ms: float,
+        error: BaseException | None,
+        *,
+        counted: bool = True,
     ) -> None:
+        # Kinds: query, exec, script, batch_insert; "mcp" (a helpers.mcp tool
+        # call, counted=False: not database time or database errors).
         with self._lock:
             c = self._counters
-            c["time_ms"] += elapsed_ms
-            if error is not None:
-                c["errors"] += 1
+            if counted:
+                c["time_ms"] += elapsed_ms
+                c["errors"] += error is not None
             err = f"{type(error).__name__}: {str(error).splitlines()[0][:500]}" if error else None
             if not self._log:
                 self._log_since = time.monotonic()

@@ -143,7 +143,8 @@ def _limits(helpers: Helpers) -> list[str]:
 def _errors() -> str:
     from . import errors
 
-    names = [n for n in errors.__all__ if n != "CodeModeError"]
+    # Tool* errors are listed in the helpers.mcp section, shown when servers are configured.
+    names = [n for n in errors.__all__ if n != "CodeModeError" and not n.startswith("Tool")]
     return f"CodeModeError, the base of {', '.join(names)}"
 
 
@@ -182,6 +183,12 @@ def _tables(db: Database, *, max_columns: int, budget: int) -> list[str]:
     return lines
 
 
+def _mcp(helpers: Helpers) -> list[str]:
+    """Every MCP tool with its arguments, when servers are configured (starts them)."""
+    mcp = helpers.mcp
+    return [*mcp.docs_lines(), ""] if len(mcp) else []
+
+
 def docs(
     helpers: Helpers, *, max_columns: int = 20, schema_chars: int = _SCHEMA_BUDGET
 ) -> Markdown:
@@ -202,6 +209,7 @@ def docs(
         "",
         *_api(helpers),
         "",
+        *_mcp(helpers),
         f"Errors: `helpers.errors`: {_errors()}; SQLite's own errors (no such table,"
         " constraint failed) stay `sqlite3` exceptions.",
     ]

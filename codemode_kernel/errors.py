@@ -14,6 +14,9 @@ __all__ = [
     "SQLBlockedError",
     "SQLSyntaxError",
     "StateError",
+    "ToolArgumentError",
+    "ToolError",
+    "ToolTimeoutError",
 ]
 
 
@@ -48,3 +51,27 @@ class StateError(CodeModeError):
 
 class QuotaExceededError(CodeModeError):
     """The session database reached its size quota (``max_db_mb``)."""
+
+
+class ToolArgumentError(CodeModeError, TypeError):
+    """An argument of an MCP tool call does not match the tool's input schema.
+
+    Raised before the call is sent; the message names the argument and what
+    the schema wants.
+    """
+
+
+class ToolError(CodeModeError):
+    """An MCP tool call failed: the tool's error result (``isError``), or its server.
+
+    ``server`` and ``tool`` name the call; the message carries the server's text.
+    """
+
+    def __init__(self, message: str, *, server: str = "", tool: str = "") -> None:
+        super().__init__(message)
+        self.server = server
+        self.tool = tool
+
+
+class ToolTimeoutError(ToolError, TimeoutError):
+    """An MCP tool call ran longer than its ``timeout=`` and was cancelled."""

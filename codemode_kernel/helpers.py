@@ -10,6 +10,7 @@ from . import errors
 if TYPE_CHECKING:
     from types import ModuleType
 
+    from ._mcp_client import McpServers
     from .database import Database
     from .settings import Settings
     from .store import Session
@@ -23,6 +24,7 @@ class Helpers:
     * ``helpers.db``: the session's guarded SQLite database (query, exec,
       batch_insert, create_table, state, metrics, logs, schema, explain, browse).
     * ``helpers.sql``: builders that return SQL text (count_by, top_n, ...).
+    * ``helpers.mcp``: MCP tools as functions (``helpers.mcp.<server>.<tool>(...)``).
     * ``helpers.docs()``: Markdown describing the API and the current schema.
     * ``helpers.errors``: the exception classes (SQLBlockedError, ...).
 
@@ -35,6 +37,7 @@ class Helpers:
         self.session = session
         self._settings = settings
         self._db: Database | None = None
+        self._mcp: McpServers | None = None
         #: Called with the Database each time it opens its file (the kernel's
         #: lifecycle registers here, before the first use).
         self.on_db_open: list[Callable[[Database], None]] = []
@@ -61,6 +64,18 @@ class Helpers:
 
         return sql
 
+    @property
+    def mcp(self) -> McpServers:
+        """MCP servers from ``CODEMODE_MCP_CONFIG`` (read on first use; servers start lazily)."""
+        if self._mcp is None:
+            from ._mcp_client import open_mcp
+
+            def log(kind: str, text: str, elapsed_ms: float, error: BaseException | None) -> None:
+                self.db._record(kind, text, 0, elapsed_ms, error, counted=False)
+
+            self._mcp = open_mcp(self._settings.mcp_config, log)
+        return self._mcp
+
     def docs(self) -> Any:
         """Markdown describing the API, the current schema and the limits in force."""
         from .docs import docs
@@ -70,10 +85,13 @@ class Helpers:
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
+        if self._mcp is not None:
+            self._mcp.close()
 
     def __repr__(self) -> str:
         opened = "open" if self._db is not None and self._db.is_open else "opened on first use"
         return (
             f"<Code Mode helpers: session {self.session.id!r}; helpers.db ({opened}),"
-            " helpers.sql (builders), helpers.docs(), helpers.errors. See helpers? >"
+            " helpers.sql (builders), helpers.mcp (MCP tools), helpers.docs(), helpers.errors."
+            " See helpers? >"
         )

@@ -79,6 +79,7 @@ class CodeModeKernel(IPythonKernel):
     session_ttl = Float(86_400.0, help="Idle seconds before a session expires.").tag(config=True)
     on_shutdown = Enum(["delete", "keep"], "delete", help="delete or keep.").tag(config=True)
     max_db_mb = Float(1024.0, help="Size quota of the database in MB.").tag(config=True)
+    mcp_config = Unicode(None, allow_none=True, help="MCP servers JSON file.").tag(config=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -93,6 +94,7 @@ class CodeModeKernel(IPythonKernel):
                 "session_ttl",
                 "on_shutdown",
                 "max_db_mb",
+                "mcp_config",
             )
         }
         self.settings, self.setting_warnings = resolve_settings(configured, os.environ)
@@ -127,6 +129,9 @@ class CodeModeKernel(IPythonKernel):
         db = self.helpers._db  # never open the database just to interrupt it
         if db is not None:
             db.interrupt(error)
+        mcp = self.helpers._mcp  # a cell waiting on an MCP tool call (never start one)
+        if mcp is not None:
+            mcp.interrupt(error)
 
     # -- SIGINT: see timeouts.py ----------------------------------------------
 

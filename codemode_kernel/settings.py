@@ -128,6 +128,14 @@ SETTINGS: tuple[Setting, ...] = (
         _number(float, 0, allow_zero=False),
         "Size quota of the session database, in MB.",
     ),
+    Setting(
+        "mcp_config",
+        "CODEMODE_MCP_CONFIG",
+        None,
+        _path,
+        "MCP servers for helpers.mcp ({\"mcpServers\": ...} JSON);"
+        " default <jupyter config dir>/codemode/mcp.json when it exists.",
+    ),
 )
 
 
@@ -143,6 +151,7 @@ class Settings:
     session_ttl: float = 86_400.0
     on_shutdown: str = "delete"
     max_db_mb: float = 1024.0
+    mcp_config: Path | None = None
 
     @property
     def sessions_dir(self) -> Path:
