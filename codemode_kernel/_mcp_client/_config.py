@@ -9,7 +9,8 @@
 
 A server with ``command`` is started as a subprocess and spoken to over
 stdio; one with ``url`` over Streamable HTTP. ``cwd`` is accepted for stdio
-servers, and ``"type"``/``"transport"`` (``stdio``, ``http``,
+servers (a relative ``cwd`` is taken from the file's own folder, so a
+config can sit next to the servers it starts), and ``"type"``/``"transport"`` (``stdio``, ``http``,
 ``streamable-http``) and ``"disabled": true`` as other clients write them.
 A problem in one server's entry skips that server only; a problem with the
 file skips all. Problems are returned as text (shown once, at first use).
@@ -76,7 +77,7 @@ def _strings(value: Any, what: str) -> dict[str, str]:
     return dict(value)
 
 
-def _server(name: str, entry: Any) -> ServerConfig:
+def _server(name: str, entry: Any, base: Path) -> ServerConfig:
     if not isinstance(entry, dict):
         raise ValueError(f"its entry must be an object, got {type(entry).__name__}")
     kind = entry.get("type", entry.get("transport"))
@@ -94,6 +95,8 @@ def _server(name: str, entry: Any) -> ServerConfig:
         if kind not in (None, "stdio"):
             raise ValueError(f"'type' {kind!r} does not go with 'command' (use 'stdio')")
         env = _strings(entry.get("env", {}), "env")
+        if cwd is not None:
+            cwd = str(base / Path(cwd).expanduser())  # an absolute cwd stays as it is
         return ServerConfig(name, command=command, args=tuple(args), env=env, cwd=cwd)
     if "url" in entry:
         url = entry["url"]
@@ -137,7 +140,7 @@ def load_config(path: Path | None) -> tuple[dict[str, ServerConfig], list[str]]:
         if isinstance(entry, dict) and entry.get("disabled") is True:
             continue
         try:
-            servers[name] = _server(name, entry)
+            servers[name] = _server(name, entry, Path(path).parent)
         except ValueError as exc:
             problems.append(f"{where}: server {name!r}: {exc}; skipped it.")
     return servers, problems

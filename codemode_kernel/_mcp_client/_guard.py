@@ -11,7 +11,9 @@ This guard is the SDK's process (so the SDK's stop, which signals the whole
 process group, reaches everything it started); the server talks to the kernel
 directly over the inherited pipes. Every ``POLL`` s the guard checks that its
 parent is still the kernel; when it is not, it terminates the process group
-(SIGTERM, then SIGKILL after ``GRACE`` s) and exits.
+(SIGTERM, then SIGKILL after ``GRACE`` s) and exits. When the server exits
+(the normal stop: its stdin closed), the guard sends SIGTERM to what is left
+of the group (a wrapper's children) and exits with the server's code.
 
 Standard library only, run with ``-I``: it must start fast and import nothing
 of the kernel's environment.
@@ -52,9 +54,15 @@ def main() -> int:
     os.dup2(null, 1)
     while True:
         try:
-            return proc.wait(timeout=POLL)
+            code = proc.wait(timeout=POLL)
         except subprocess.TimeoutExpired:
-            pass
+            code = None
+        if code is not None:
+            # The server is gone; what it started (a wrapper's grandchildren) goes too.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            with contextlib.suppress(OSError):
+                os.killpg(os.getpgrp(), signal.SIGTERM)
+            return code
         if os.getppid() != kernel_pid:
             _stop_group(proc)
             return 1

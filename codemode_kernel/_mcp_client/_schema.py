@@ -19,6 +19,7 @@ import json
 import keyword
 import re
 import typing
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,7 +27,7 @@ from ..errors import ToolArgumentError
 
 __all__ = ["ToolSpec", "identifier"]
 
-_NOT_WORD = re.compile(r"\W+")
+_NOT_WORD = re.compile(r"\s+")
 _SIMPLE = {"string": str, "integer": int, "number": float, "boolean": bool, "null": type(None)}
 #: Schema keys worth showing in an error; titles and descriptions are noise there.
 _SHOWN = (
@@ -49,10 +50,13 @@ _SHOWN = (
 
 
 def identifier(name: str, taken: typing.Container[str] = ()) -> str:
-    """``name`` as a Python identifier: non-word runs become ``_``, a leading digit or a
+    """``name`` as a Python identifier: NFKC-normalized (as Python reads names), runs of
+    characters a name cannot hold become ``_``, a name that cannot start as it does or is a
     keyword gets ``_`` added; ``taken`` names get a ``_2``, ``_3`` ... suffix."""
-    ident = _NOT_WORD.sub("_", name).strip("_") or "tool"
-    if ident[0].isdigit():
+    text = unicodedata.normalize("NFKC", name)
+    chars = [c if ("a" + c).isidentifier() else " " for c in text]
+    ident = _NOT_WORD.sub("_", "".join(chars).strip()) or "tool"
+    if not ident.isidentifier():
         ident = "_" + ident
     if keyword.iskeyword(ident) or keyword.issoftkeyword(ident):
         ident += "_"
