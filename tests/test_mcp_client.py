@@ -8,6 +8,7 @@ fixture's own record functions and compared with what SQLite returns.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -213,10 +214,7 @@ def test_json_text_is_parsed_and_other_text_stays_text(k):
 def test_an_image_displays(k):
     cell = k.ok("helpers.mcp.trials.logo()")
     bundle = cell.results[0]
-    assert (
-        bundle["image/png"]
-        == "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-    )
+    assert bundle["image/png"] == base64.b64encode(fixture.PNG).decode()
     assert bundle["text/plain"] == "<ToolContent from trials.logo: image/png>"
     assert k.value("helpers.mcp.trials.logo().content[0].mime_type") == "image/png"
 
@@ -277,13 +275,11 @@ def test_paginate_and_join_two_servers_in_one_query(k):
     # the same question asked of plain sqlite3 with the fixture's own records
     con = sqlite3.connect(":memory:")
     con.execute("CREATE TABLE trials (id, condition, phase, status)")
+    trials = [fixture.trial(i) for i in range(SIZE)]
     con.execute("CREATE TABLE pubs (id, trial_id)")
     con.executemany(
         "INSERT INTO trials VALUES (?, ?, ?, ?)",
-        [
-            (t["id"], t["condition"], t["phase"], t["status"])
-            for t in map(fixture.trial, range(SIZE))
-        ],
+        [(t["id"], t["condition"], t["phase"], t["status"]) for t in trials],
     )
     pubs = [fixture.publication(i, SIZE) for i in range(SIZE)]
     con.executemany("INSERT INTO pubs VALUES (?, ?)", [(p["id"], p["trial_id"]) for p in pubs])
@@ -321,6 +317,19 @@ def test_a_hung_call_is_stopped_by_the_cell_timeout_and_the_next_call_works(k):
     cell = k.run("%%timeout 1\nawait helpers.mcp.aio.trials.sleep(60)")
     assert cell.ename == "CellTimeoutError"
     assert k.value("helpers.mcp.trials.summary('NCT00002')").startswith("NCT00002:")
+
+
+def test_the_interrupt_button_stops_a_waiting_call(k):
+    msg = k.kc.session.msg(
+        "execute_request",
+        {"code": "helpers.mcp.trials.sleep(60)", "silent": False, "store_history": False},
+    )
+    k.kc.shell_channel.send(msg)
+    time.sleep(1.5)  # the call is waiting on the server
+    k.km.interrupt_kernel()
+    cell = k.collect(msg["header"]["msg_id"], 10)
+    assert cell.ename == "KeyboardInterrupt"
+    assert k.value("helpers.mcp.trials.summary('NCT00003')").startswith("NCT00003:")
 
 
 def test_a_per_call_timeout(k):
@@ -387,7 +396,7 @@ def test_no_server_outlives_its_kernel(tmp_path, how):
         kern.shutdown(now=True)
 
 
-# -- configuration ----------------------------------------------------------------------------------
+# -- configuration ------------------------------------------------------------------------------
 
 
 def test_a_bad_config_warns_once_and_the_rest_of_helpers_works(tmp_path):
@@ -482,3 +491,46 @@ def test_streamable_http_server(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+PEAK_MB = "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024"  # Linux: KiB -> MiB
+
+
+@pytest.mark.slow
+def test_paginate_streams_50000_records_into_batch_insert_in_bounded_memory(tmp_path):
+    """Peak RSS of the kernel: streaming 50,000 records grows it no more than streaming
+    10,000 did (plus a margin), and far less than holding the records in a list."""
+    kern = start(tmp_path, {"trials": server("trials", 50_000)})
+    try:
+        kern.ok(
+            "import itertools, resource\n"
+            "search = helpers.mcp.trials.search\n"
+            # warm up every code path (imports, the first page, the table) before measuring
+            'helpers.db.batch_insert("warm", search(page_size=1000)["items"])\n'
+            f"base = {PEAK_MB}\n"
+            'n10 = helpers.db.batch_insert("t10", itertools.islice('
+            "helpers.mcp.paginate(search, page_size=1000), 10_000))\n"
+            f"p10 = {PEAK_MB}\n"
+            'n50 = helpers.db.batch_insert("t50", helpers.mcp.paginate(search, page_size=1000))\n'
+            f"p50 = {PEAK_MB}\n"
+            "held = list(helpers.mcp.paginate(search, page_size=1000))\n"
+            'n_list = helpers.db.batch_insert("t_list", held)\n'
+            f"p_list = {PEAK_MB}\n"
+            "del held"
+        )
+        n10, n50, n_list = kern.value("(n10, n50, n_list)")
+        assert (n10, n50, n_list) == (10_000, 50_000, 50_000)
+        base, p10, p50, p_list = kern.value("(base, p10, p50, p_list)")
+        stream_growth, list_growth = p50 - base, p_list - p50
+        print(
+            f"paginate -> batch_insert of 50,000 records: peak RSS +{stream_growth:.1f} MB"
+            f" (10,000 records: +{p10 - base:.1f} MB); a list of the same records then"
+            f" batch_insert: a further +{list_growth:.1f} MB"
+        )
+        assert p50 - p10 < 16, (base, p10, p50)  # 5x the records, about the same peak
+        assert stream_growth < list_growth, (base, p50, p_list)
+        last = fixture.trial(49_999)
+        row = rows(kern, "SELECT id, sites->>'$[0].city' FROM t50 ORDER BY id DESC LIMIT 1")
+        assert row == [[last["id"], last["sites"][0]["city"] if last["sites"] else None]]
+    finally:
+        kern.shutdown()
