@@ -176,7 +176,9 @@ def test_docstring_from_the_schema(spec):
     assert "Arguments (MCP tool 'search' on server 'trials'):\n" in doc
     assert "    query (str, required): Words to find.\n" in doc
     assert "    max_results (int, default 20, MCP name 'max-results')\n" in doc
-    assert "    filters (dict, optional): Keys: years?, country?.\n" in doc
+    assert (
+        "    filters (dict, optional): Keys ('?' = optional): years?: dict; country?: str.\n" in doc
+    )
     assert "Raises:\n    ToolArgumentError:" in doc
 
 
@@ -298,3 +300,12 @@ def test_an_error_result_raises_tool_error_with_the_servers_message():
         convert(result(text("registry down"), error=True), server="s", tool="t")
     assert str(info.value) == "s.t: registry down"
     assert (info.value.server, info.value.tool) == ("s", "t")
+
+
+@pytest.mark.parametrize("bad", [0, -1, "5", True, float("inf"), float("nan")])
+def test_the_call_timeout_must_be_a_positive_number(spec, bad):
+    with pytest.raises(ToolArgumentError) as info:
+        spec.arguments(("a",), {"timeout": bad})
+    assert str(info.value) == (
+        f"trials.search(): timeout= must be a positive number of seconds or None, got {bad!r}."
+    )

@@ -155,7 +155,7 @@ class McpServers(_Names):
         return self._server(name)
 
     def __dir__(self) -> list[str]:
-        return sorted({*self._idents, "aio", "paginate", "servers", "tools", "reload_tools"})
+        return sorted({*self._idents, "aio", "paginate", "servers", "tools"})
 
     def _connection(self, name: str) -> Connection:
         raw = self._idents.get(name, name)

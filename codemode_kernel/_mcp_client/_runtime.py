@@ -42,6 +42,9 @@ __all__ = ["Connection", "Runtime"]
 SLICE = 0.1
 #: Seconds a suspect connection (a call of it was cancelled) gets to answer ``tools/list``.
 PING_TIMEOUT = 5.0
+#: Seconds a server gets to start and answer the handshake (``npx``/``uvx`` may
+#: first download a package).
+START_TIMEOUT = 120.0
 #: Seconds all servers get to stop when the kernel shuts down (the SDK waits 2 s
 #: for a stdio server to exit after its stdin closes, then terminates it).
 STOP_TIMEOUT = 6.0
@@ -91,10 +94,12 @@ class Connection:
         if self.config.transport == "stdio":
             from mcp.client.stdio import StdioServerParameters, stdio_client
 
-            if self._errlog is None:
-                # The server's stderr: kept to explain a failed start (the
-                # kernel's own stderr would go to the notebook or the server log).
-                self._errlog = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
+            # The server's stderr, one file per start: kept to explain a failed
+            # start or a crash (the kernel's own stderr goes to the notebook or
+            # to the Jupyter server's log).
+            if self._errlog is not None:
+                self._errlog.close()
+            self._errlog = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
             params = StdioServerParameters(
                 command=sys.executable,
                 args=["-I", _GUARD, str(os.getpid()), self.config.command, *self.config.args],
@@ -114,10 +119,11 @@ class Connection:
         if log is None:
             return ""
         with contextlib.suppress(Exception):
-            log.seek(0)
-            text = log.read()
-            log.seek(0, 2)
-            return text[-limit:].strip()
+            # pread: the server shares the file offset, so never move it
+            fd = log.fileno()
+            size = os.fstat(fd).st_size
+            data = os.pread(fd, 4 * limit, max(0, size - 4 * limit))
+            return data.decode("utf-8", "replace")[-limit:].strip()
         return ""
 
     async def _own(self, ready: asyncio.Future) -> None:
@@ -146,11 +152,13 @@ class Connection:
         self.starts += 1
         self._owner = loop.create_task(self._own(ready), name=f"codemode-mcp-{self.name}")
         try:
-            return await ready
+            return await asyncio.wait_for(ready, START_TIMEOUT)
         except BaseException as exc:
             await self.stop()
             if isinstance(exc, Exception):
                 detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if isinstance(exc, TimeoutError):
+                    detail = f"no answer to the handshake within {START_TIMEOUT:g} s"
                 tail = self.stderr_tail()
                 more = f"\nIts stderr ends with:\n{tail}" if tail else ""
                 raise ToolError(

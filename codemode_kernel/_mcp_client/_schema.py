@@ -18,6 +18,7 @@ import inspect
 import json
 import keyword
 import re
+import types
 import typing
 import unicodedata
 from collections.abc import Mapping
@@ -120,8 +121,17 @@ def _union(parts: list[Any]) -> Any:
 
 
 def _type_text(annotation: Any) -> str:
-    text = inspect.formatannotation(annotation)
-    return text.replace("NoneType", "None")
+    """``str | None``, ``Literal['a', 'b']``, ``list[int]``: as a signature shows them."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_text(a) for a in args)
+    if origin is typing.Literal:
+        return f"Literal[{', '.join(map(repr, args))}]"
+    if origin is list and args:
+        return f"list[{_type_text(args[0])}]"
+    if annotation is type(None):
+        return "None"
+    return inspect.formatannotation(annotation)
 
 
 def _brief(schema: Any) -> str:
@@ -230,10 +240,12 @@ class ToolSpec:
             text = " ".join(str(sub.get("description", "")).split())
             nested = sub.get("properties")
             if isinstance(nested, Mapping) and nested:
-                keys = ", ".join(
-                    f"{k}{'' if k in (sub.get('required') or []) else '?'}" for k in nested
+                required = sub.get("required") or []
+                keys = "; ".join(
+                    f"{k}{'' if k in required else '?'}: {_type_text(_annotation(v, self.schema))}"
+                    for k, v in nested.items()
                 )
-                text = f"{text} Keys: {keys}.".strip()
+                text = f"{text} Keys ('?' = optional): {keys}.".strip()
             lines.append(f"    {ident} ({', '.join(facts)}){': ' + text if text else ''}")
         lines.append(
             f"    {self.timeout_param} (float | None): seconds this call may take; default"
@@ -283,6 +295,15 @@ class ToolSpec:
                 f"{self.label}(): {exc}. Its arguments: {names}. See help({self.label})."
             ) from None
         timeout = bound.arguments.pop(self.timeout_param, None)
+        if timeout is not None and (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not 0 < timeout < float("inf")
+        ):
+            raise ToolArgumentError(
+                f"{self.label}(): {self.timeout_param}= must be a positive number of seconds"
+                f" or None, got {timeout!r}."
+            )
         sent: dict[str, Any] = {}
         for ident, value in bound.arguments.items():
             raw = self.raw[ident]
