@@ -288,6 +288,17 @@ def test_paginate_and_join_two_servers_in_one_query(k):
     assert k.value('int(helpers.db.query("SELECT count(*) FROM pubs").iloc[0, 0])') == SIZE
 
 
+def test_paginate_refuses_a_tool_whose_pages_have_no_items(k):
+    cell = k.run("list(helpers.mcp.paginate(helpers.mcp.trials.count_by, field='phase'))")
+    assert cell.ename == "ToolError"
+    assert cell.evalue == (
+        "paginate(trials.count_by): a page must be a dict with a list under 'items' (pass"
+        " items=...); got ['PHASE1', 'PHASE2', 'PHASE3', 'PHASE4']"
+    )
+    cell = k.run("helpers.mcp.paginate(print)")
+    assert cell.ename == "TypeError"
+
+
 def test_calls_are_logged_with_kind_mcp(k):
     k.run("helpers.mcp.pubs.fail(message='logged failure')")
     k.ok("helpers.mcp.pubs.summary('PMID000002')")

@@ -309,3 +309,45 @@ def test_the_call_timeout_must_be_a_positive_number(spec, bad):
     assert str(info.value) == (
         f"trials.search(): timeout= must be a positive number of seconds or None, got {bad!r}."
     )
+
+
+# -- paginate's cursor logic (the kernel tests run it against a real server) ----------------------
+
+
+def pages(responses: list[dict]):
+    """A tool function over canned pages, and the calls it received."""
+    from codemode_kernel._mcp_client._namespace import McpServers
+
+    calls = []
+
+    def tool(**kwargs):
+        calls.append(kwargs)
+        return responses[len(calls) - 1]
+
+    tool.mcp_tool = ToolSpec("s", "list", "", {"type": "object"})
+    return McpServers({}), tool, calls
+
+
+def test_paginate_follows_the_cursor_under_its_names():
+    mcp, tool, calls = pages(
+        [
+            {"results": [1, 2], "nextCursor": "b"},
+            {"results": [3], "nextCursor": "c"},
+            {"results": [], "nextCursor": ""},
+        ]
+    )
+    got = list(mcp.paginate(tool, cursor="after", items="results", q="x"))
+    assert got == [1, 2, 3]
+    assert calls == [{"q": "x"}, {"q": "x", "after": "b"}, {"q": "x", "after": "c"}]
+
+
+def test_paginate_stops_a_cursor_that_does_not_move():
+    mcp, tool, _ = pages([{"items": [1], "next_cursor": "a"}, {"items": [1], "next_cursor": "a"}])
+    gen = mcp.paginate(tool)
+    assert next(gen) == 1
+    with pytest.raises(ToolError) as info:
+        next(gen)
+    assert str(info.value) == (
+        "paginate(s.list): the server returned the cursor it was given ('a'); stopping"
+        " instead of looping forever"
+    )

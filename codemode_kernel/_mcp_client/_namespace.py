@@ -277,7 +277,12 @@ class McpServers(_Names):
 
         >>> helpers.db.batch_insert("t", helpers.mcp.paginate(helpers.mcp.trials.search))
         """
-        fn = self._resolve(tool)
+        fn = self._resolve(tool)  # now, not at the first next(): a wrong tool fails here
+        return self._pages(fn, cursor, items, next_cursor, arguments)
+
+    def _pages(
+        self, fn: Callable, cursor: str, items: str, next_cursor: str | None, arguments: dict
+    ) -> Iterator[Any]:
         spec: ToolSpec = fn.mcp_tool  # type: ignore[attr-defined]
         keys = [next_cursor] if next_cursor else [f"next_{cursor}", "nextCursor", "next_cursor"]
         keys.append(cursor)
@@ -293,8 +298,15 @@ class McpServers(_Names):
                     tool=spec.identifier,
                 )
             records = page[items]
-            token = next((page[k] for k in keys if page.get(k) is not None), None)
+            previous, token = token, next((page[k] for k in keys if page.get(k) is not None), None)
             del page
+            if token is not None and token == previous:
+                raise ToolError(
+                    f"paginate({spec.label}): the server returned the cursor it was given"
+                    f" ({token!r}); stopping instead of looping forever",
+                    server=spec.server,
+                    tool=spec.identifier,
+                )
             yield from records
             del records
             if token in (None, ""):

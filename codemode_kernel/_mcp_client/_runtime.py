@@ -236,6 +236,14 @@ class Connection:
         raise AssertionError("unreachable")
 
 
+class _Waiter:
+    """One synchronous call waiting: woken by its result or by an interrupt."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.error: BaseException | None = None
+
+
 class Runtime:
     """The background loop thread and the connections of one kernel."""
 
@@ -244,8 +252,7 @@ class Runtime:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
-        self._wake: threading.Event | None = None
-        self._interrupt: BaseException | None = None
+        self._waiters: set[_Waiter] = set()
         self._closed = False
 
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -287,9 +294,9 @@ class Runtime:
         seconds, or the error given to :meth:`interrupt` while waiting.
         """
         fut = self.submit(coro)
-        wake = threading.Event()
-        fut.add_done_callback(lambda _: wake.set())
-        self._interrupt, self._wake = None, wake
+        waiter = _Waiter()
+        fut.add_done_callback(lambda _: waiter.event.set())
+        self._waiters.add(waiter)
         deadline = None if not timeout else time.monotonic() + timeout
         try:
             while not fut.done():
@@ -301,21 +308,19 @@ class Runtime:
                         server=what.split(".")[0],
                         tool=what.split(".", 1)[-1],
                     )
-                wake.wait(left)
-                error = self._interrupt
-                if error is not None and not fut.done():
-                    raise error
+                waiter.event.wait(left)
+                if waiter.error is not None and not fut.done():
+                    raise waiter.error
             return fut.result()
         finally:
-            self._wake = self._interrupt = None
+            self._waiters.discard(waiter)
             fut.cancel()
 
     def interrupt(self, error: BaseException | None = None) -> None:
-        """Stop the call the main thread waits for (any thread); no-op when none waits."""
-        wake = self._wake
-        if wake is not None:
-            self._interrupt = error if error is not None else KeyboardInterrupt()
-            wake.set()
+        """Stop the calls that are waiting now (from any thread); no-op when none waits."""
+        for waiter in list(self._waiters):
+            waiter.error = error if error is not None else KeyboardInterrupt()
+            waiter.event.set()
 
     async def _stop_all(self) -> None:
         await asyncio.gather(*(c.stop() for c in self.connections.values()))
