@@ -351,3 +351,26 @@ def test_paginate_stops_a_cursor_that_does_not_move():
         "paginate(s.list): the server returned the cursor it was given ('a'); stopping"
         " instead of looping forever"
     )
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(JSON)
+def test_json_text_round_trips_and_scalars_stay_text(value):
+    """A JSON object or array sent as text comes back equal to what the server dumped;
+    any other text comes back as the text itself."""
+    sent = json.dumps(value)
+    got = convert(result(text(sent)), server="s", tool="t")
+    if isinstance(value, dict | list):
+        assert got == value
+    else:
+        assert got == sent
+    # structuredContent wins over the text, whatever the text says
+    assert convert(result(text(sent), structured={"v": value}), server="s", tool="t") == {
+        "v": value
+    }
