@@ -9,10 +9,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import bench_insert, bench_kernel, bench_query, bench_sweep, bench_timeouts, report
+from . import (
+    bench_insert,
+    bench_kernel,
+    bench_mcp,
+    bench_query,
+    bench_sweep,
+    bench_timeouts,
+    report,
+)
 from .harness import Config, Row
 
-GROUPS = ("query", "insert", "kernel", "timeouts", "sweep")
+GROUPS = ("query", "insert", "kernel", "timeouts", "sweep", "mcp")
 
 
 def _kernel_group(cfg: Config) -> list[Row]:
@@ -45,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         "insert": bench_insert.run,
         "kernel": _kernel_group,  # kernel rows + both timeouts
         "sweep": lambda c: [bench_sweep.run(c)],
+        "mcp": bench_mcp.run,
     }
     wanted = set(args.only or GROUPS)
     if "timeouts" in wanted:

@@ -20,6 +20,8 @@ MEASURES = (
     "cell timeout overshoot",
     "query timeout overshoot",
     "idle session dirs",
+    "MCP tool call round trip",
+    "MCP records, paginate → batch_insert",
 )
 
 
