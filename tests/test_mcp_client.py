@@ -410,6 +410,7 @@ def test_no_server_outlives_its_kernel(tmp_path, how):
 # -- configuration ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_bad_config_warns_once_and_the_rest_of_helpers_works(tmp_path):
     kern = start(
         tmp_path,
@@ -430,6 +431,7 @@ def test_a_bad_config_warns_once_and_the_rest_of_helpers_works(tmp_path):
         kern.shutdown()
 
 
+@pytest.mark.slow
 def test_a_server_that_cannot_start_raises_tool_error_with_its_stderr(tmp_path):
     broken = {"command": sys.executable, "args": ["-c", "import sys; sys.exit('no API key')"]}
     kern = start(tmp_path, {"broken": broken})
