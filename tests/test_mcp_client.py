@@ -389,7 +389,7 @@ def test_no_server_outlives_its_kernel(tmp_path, how):
     kern = start(tmp_path, {"trials": server("trials"), "wrapped": wrapped})
     try:
         infos = [kern.value(f"helpers.mcp.{s}.server_info()") for s in ("trials", "wrapped")]
-        # each guard leads its own process group: the server, and for "wrapped" the sleep
+        # each pid watcher leads its own process group: the server, and for "wrapped" the sleep
         groups = {i["ppid"]: group(i["ppid"]) for i in infos}
         assert [len(g) for g in groups.values()] == [2, 3], groups
         pids = [p for g in groups.values() for p in g]
@@ -399,7 +399,7 @@ def test_no_server_outlives_its_kernel(tmp_path, how):
             kern.km.restart_kernel(now=False)
         else:
             os.kill(kern.km.provisioner.process.pid, signal.SIGKILL)
-        # shutdown/restart close stdin (the SDK's stop); SIGKILL leaves it to the guard's
+        # shutdown/restart close stdin (the SDK's stop); SIGKILL leaves it to the watcher's
         # pid watch (0.5 s polls) and to the servers' own stdin EOF
         left = wait_gone(pids, 10)
         assert left == [], [Path(f"/proc/{p}/cmdline").read_bytes() for p in left]

@@ -3,7 +3,7 @@
 Private modules, one concern each: ``_config`` (the ``mcp.json`` file),
 ``_schema`` (input schema -> signature, docstring, validation), ``_results``
 (a tool result -> a Python value), ``_runtime`` (the background loop thread,
-connections, interruptible waits), ``_guard`` (the pid watch around stdio
+connections, interruptible waits), ``_pid_watch`` (the watcher around stdio
 servers), ``_namespace`` (what the cell sees).
 """
 

@@ -48,7 +48,7 @@ START_TIMEOUT = 120.0
 #: Seconds all servers get to stop when the kernel shuts down (the SDK waits 2 s
 #: for a stdio server to exit after its stdin closes, then terminates it).
 STOP_TIMEOUT = 6.0
-_GUARD = str(Path(__file__).with_name("_guard.py"))
+_PID_WATCH = str(Path(__file__).with_name("_pid_watch.py"))
 
 
 def _unwrap(exc: BaseException) -> BaseException:
@@ -102,7 +102,7 @@ class Connection:
             self._errlog = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
             params = StdioServerParameters(
                 command=sys.executable,
-                args=["-I", _GUARD, str(os.getpid()), self.config.command, *self.config.args],
+                args=["-I", _PID_WATCH, str(os.getpid()), self.config.command, *self.config.args],
                 env=config_env(self.config) or None,
                 cwd=self.config.cwd,
             )
@@ -251,13 +251,13 @@ class Runtime:
         self.connections = {name: Connection(cfg) for name, cfg in servers.items()}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._guard = threading.Lock()
+        self._state_lock = threading.Lock()
         self._waiters: set[_Waiter] = set()
         self._closed = False
 
     def loop(self) -> asyncio.AbstractEventLoop:
         """The background loop, started on first use."""
-        with self._guard:
+        with self._state_lock:
             if self._closed:
                 raise ToolError("helpers.mcp is closed: the kernel is shutting down")
             if self._loop is None:
@@ -327,7 +327,7 @@ class Runtime:
 
     def close(self) -> None:
         """Stop every server and the loop thread (kernel shutdown; any thread)."""
-        with self._guard:
+        with self._state_lock:
             self._closed = True
             loop, thread = self._loop, self._thread
         if loop is None or thread is None:
