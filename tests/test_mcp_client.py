@@ -94,6 +94,7 @@ def test_servers_and_tools_are_listed(k):
     assert k.value("dir(helpers.mcp.trials)") == [
         "advanced_search",
         "count_by",
+        "expired",
         "export_json",
         "fail",
         "logo",
@@ -229,6 +230,9 @@ def test_an_error_result_raises_tool_error(k):
         "trials.lookup_by_id: Error executing tool lookup-by-id: no trials record with id"
         " 'NCT99999'"
     )
+    cell = k.run("helpers.mcp.trials.expired('abc')")
+    assert cell.ename == "ToolError"
+    assert cell.evalue == "trials.expired: cursor 'abc' has expired (JSON-RPC error -32602)"
     # the kernel and the server go on
     assert k.value("helpers.mcp.pubs.summary('PMID000001')").startswith("PMID000001:")
 

@@ -72,6 +72,16 @@ def _closed(exc: BaseException) -> bool:
     )
 
 
+def _message(exc: BaseException) -> str:
+    """``MCPError``: the server's message and code; anything else: its type and text."""
+    from mcp.shared.exceptions import MCPError
+
+    exc = _unwrap(exc)
+    if isinstance(exc, MCPError):
+        return f"{exc.error.message} (JSON-RPC error {exc.code})"
+    return f"{type(exc).__name__}: {exc}"
+
+
 class Connection:
     """One configured server: its client session, started on demand, restarted when it dies."""
 
@@ -193,7 +203,7 @@ class Connection:
         if owner is not None and not owner.done():
             try:
                 await asyncio.wait_for(asyncio.shield(owner), STOP_TIMEOUT - 1)
-            except (TimeoutError, Exception):
+            except Exception:
                 owner.cancel()
         self.client = None
 
@@ -222,7 +232,11 @@ class Connection:
                 raise
             except Exception as exc:
                 if not _closed(exc):
-                    raise
+                    # A JSON-RPC error (MCPError), a result the SDK rejects: the
+                    # call failed, the connection is fine.
+                    raise ToolError(
+                        f"{self.name}.{name}: {_message(exc)}", server=self.name, tool=name
+                    ) from None
                 await self.stop()
                 if attempt == 2:
                     tail = self.stderr_tail()
