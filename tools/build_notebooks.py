@@ -441,13 +441,18 @@ notebook's kernel reads `notebooks/mcp-staging.json` through `CODEMODE_MCP_CONFI
         "## Stage two sources\n\n`search` is cursor-paginated. `helpers.mcp.paginate` calls it "
         "page after page and yields the records, and `batch_insert` streams them into a table: "
         "one page is in memory at a time, however many records there are. Nested JSON "
-        "(each trial's `sites`, each publication's `authors`) is stored as JSON text."
+        "(each trial's `sites`, each publication's `authors`) is stored as JSON text. "
+        "`progress=True` shows the rows as they arrive."
     ),
     code("""
-helpers.db.batch_insert("trials", helpers.mcp.paginate(helpers.mcp.trials.search, page_size=1000))
+helpers.db.batch_insert(
+    "trials", helpers.mcp.paginate(helpers.mcp.trials.search, page_size=1000), progress=True
+)
 """),
     code("""
-helpers.db.batch_insert("pubs", helpers.mcp.paginate(helpers.mcp.pubs.search, page_size=1000))
+helpers.db.batch_insert(
+    "pubs", helpers.mcp.paginate(helpers.mcp.pubs.search, page_size=1000), progress=True
+)
 """),
     md(
         "## Join them in SQL, answer in ten rows\n\nAmong completed trials whose first site "
