@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lab bench setup browser-deps lint clean
+.PHONY: demo test test-fast lab bench setup browser-deps lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,13 @@ browser-deps:
 demo: setup
 	$(PY) -m tools.demo notebooks/quickstart.ipynb
 
+# Everything: tests/unit, tests/kernel (real kernels), tests/reliability, tests/browser.
 test: setup browser-deps
 	$(PY) -m pytest -q
+
+# The in-process unit tests only (no kernels, no browser).
+test-fast: setup
+	$(PY) -m pytest -q tests/unit
 
 # The benchmark suite (about 5 minutes): prints one table, writes benchmarks/RESULTS.md.
 bench: setup
@@ -40,8 +45,8 @@ lab: setup
 	$(VENV)/bin/jupyter lab notebooks/
 
 lint: setup
-	$(VENV)/bin/ruff check codemode_kernel tests tools
-	$(VENV)/bin/ruff format --check codemode_kernel tests tools
+	$(VENV)/bin/ruff check codemode_kernel tests tools benchmarks
+	$(VENV)/bin/ruff format --check codemode_kernel tests tools benchmarks
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -20,9 +20,11 @@ import contextlib
 import io
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -44,10 +46,10 @@ def call_round_trip(cfg: Config) -> Row:
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters, stdio_client
 
-    from codemode_kernel._mcp_client import open_mcp
+    from codemode_kernel._mcp_client import load_mcp
 
     with tempfile.TemporaryDirectory(prefix="cmbench-") as tmp:
-        mcp = open_mcp(_config(Path(tmp), 100))
+        mcp = load_mcp(_config(Path(tmp), 100))
         ours = mcp.trials.summary
         loop = asyncio.new_event_loop()
         params = StdioServerParameters(
@@ -83,29 +85,39 @@ def call_round_trip(cfg: Config) -> Row:
     )
 
 
-def _peak_growth(run) -> tuple[object, float]:
-    """(run(), peak RSS growth in MB while it ran)."""
-    from .rss_child import _current_rss_mb, _Sampler
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
-    before = _current_rss_mb()
-    sampler = _Sampler()
+
+def _peak_growth(run) -> tuple[object, float]:
+    """(run(), peak RSS growth in MB while it ran), RSS sampled every 20 ms."""
+    before = peak = _rss_mb()
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.02):
+            peak = max(peak, _rss_mb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
         result = run()
     finally:
-        sampler.done.set()
+        done.set()
         sampler.join()
-    return result, max(sampler.peak, _current_rss_mb()) - before
+    return result, max(peak, _rss_mb()) - before
 
 
 def child(rows: int) -> dict:
     """In a fresh interpreter: both ways of staging ``rows`` records; growth of each."""
-    from codemode_kernel._mcp_client import open_mcp
+    from codemode_kernel._mcp_client import load_mcp
 
     from .data import fresh_db
 
     with tempfile.TemporaryDirectory(prefix="cmbench-") as tmp, fresh_db() as db:
-        mcp = open_mcp(_config(Path(tmp), rows))
+        mcp = load_mcp(_config(Path(tmp), rows))
         search = mcp.trials.search
         try:
             with contextlib.redirect_stderr(io.StringIO()):

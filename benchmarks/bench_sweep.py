@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from codemode_kernel.store import DB_NAME, LOCK_NAME, META_NAME, SessionStore, session_dirname
+from codemode_kernel._store import DB_NAME, LOCK_NAME, META_NAME, SessionStore, session_dirname
 
 from .harness import Config, Row, fmt_time
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from codemode_kernel.database import Database
-from codemode_kernel.settings import Settings
-from codemode_kernel.store import SessionStore
+from codemode_kernel._settings import Settings
+from codemode_kernel._store import SessionStore
+from codemode_kernel.db import Database
 
 __all__ = ["COLUMNS", "fresh_db", "jupysql_shell", "raw_connect", "record", "records"]
 

@@ -34,6 +34,6 @@ __all__ = [
 
 def load_ipython_extension(ipython) -> None:  # pragma: no cover - exercised via a real kernel
     """``%load_ext codemode_kernel``: helpers, %%sql and the result display."""
-    from .extension import load
+    from ._extension import load
 
     load(ipython)

@@ -13,20 +13,20 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv else ""
     if command == "install":
-        from .install import main as install_main
+        from ._install import main as install_main
 
         return install_main(argv[1:])
     if command == "sessions":
-        from .sessions_cli import main as sessions_main
+        from ._sessions_cli import main as sessions_main
 
         return sessions_main(argv[1:])
     if command == "run":
-        from .run_cli import main as run_main
+        from ._run_cli import main as run_main
 
         return run_main(argv[1:])
     from ipykernel.kernelapp import IPKernelApp
 
-    from .kernel import CodeModeKernel
+    from ._kernel import CodeModeKernel
 
     IPKernelApp.launch_instance(argv=argv, kernel_class=CodeModeKernel)
     return 0

@@ -33,7 +33,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .guard import check_identifier, classify
+from ._guard import check_identifier, classify
 
 __all__ = [
     "countBy",
@@ -128,7 +128,7 @@ def _tpl(text: str, **nodes):
 
 def literal(value: Any):
     """An escaped SQL literal for a Python value (str, number, bool, None, bytes, date)."""
-    from .records import convert
+    from ._records import convert
 
     exp = _exp()
     value = convert(value)

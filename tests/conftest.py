@@ -70,9 +70,9 @@ def kernel(start_kernel) -> KernelHandle:
 @pytest.fixture
 def db(tmp_path: Path):
     """A real session database in-process (for fast unit tests of the API)."""
-    from codemode_kernel.database import Database
-    from codemode_kernel.settings import Settings
-    from codemode_kernel.store import SessionStore
+    from codemode_kernel._settings import Settings
+    from codemode_kernel._store import SessionStore
+    from codemode_kernel.db import Database
 
     settings = Settings(data_dir=tmp_path / "sessions")
     session = SessionStore(settings.sessions_dir).open("unit-test")

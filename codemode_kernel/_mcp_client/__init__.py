@@ -15,10 +15,10 @@ from pathlib import Path
 from ._config import load_config, resolve_config_path
 from ._namespace import LogFn, McpServers
 
-__all__ = ["McpServers", "open_mcp"]
+__all__ = ["McpServers", "load_mcp"]
 
 
-def open_mcp(configured: Path | None, log: LogFn | None = None) -> McpServers:
+def load_mcp(configured: Path | None, log: LogFn | None = None) -> McpServers:
     """``helpers.mcp`` for the config file ``configured`` (else the default path).
 
     Problems in the file are printed once, here (at first use of

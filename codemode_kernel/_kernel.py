@@ -1,0 +1,171 @@
+"""``CodeModeKernel``: IPython plus a session database and its helpers."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from ipykernel.ipkernel import IPythonKernel
+from ipykernel.zmqshell import ZMQInteractiveShell
+from traitlets import Enum, Float, Integer, List, Type, Unicode
+
+from . import __version__
+from ._bootstrap import start
+from ._helpers import Helpers
+from ._lifecycle import Lifecycle
+from ._settings import SETTINGS
+from ._sqlite_tracking import install_sqlite_tracking
+from ._timeouts import CellTimeouts, register_magics
+from ._tracebacks import ErrorDisplay
+
+__all__ = ["CodeModeKernel", "CodeModeShell"]
+
+README_URL = "https://github.com/codemode-kernel/codemode-kernel#readme"
+
+
+class CodeModeShell(ZMQInteractiveShell):
+    """The kernel's shell: puts ``helpers`` back after ``%reset``."""
+
+    codemode_helpers: Helpers | None = None
+    codemode_errors: ErrorDisplay | None = None
+
+    def _showtraceback(self, etype: Any, evalue: Any, stb: Any) -> None:
+        # Every error display passes here: a cell cancelled or interrupted
+        # by its watchdog is shown as the one-line CellTimeoutError.
+        errors = self.codemode_errors
+        if errors is not None:
+            etype, evalue, stb = errors.rewrite(etype, evalue, stb)
+        super()._showtraceback(etype, evalue, stb)
+
+    def init_user_ns(self) -> None:
+        super().init_user_ns()
+        self.inject_helpers()
+
+    def inject_helpers(self) -> None:
+        helpers = self.codemode_helpers
+        if helpers is not None:
+            self.user_ns["helpers"] = helpers
+            self.user_ns_hidden["helpers"] = helpers
+
+
+class CodeModeKernel(IPythonKernel):
+    """An IPython kernel whose every session has a guarded SQLite database."""
+
+    implementation = "codemode"
+    implementation_version = __version__
+    banner = (
+        f"Code Mode {__version__} (IPython {sys.version.split()[0]})\n"
+        "helpers.db is this session's SQLite database; helpers.sql builds queries;"
+        " helpers.docs() describes both."
+    )
+    help_links = List(
+        [
+            {"text": "Code Mode kernel", "url": README_URL},
+            {"text": "Python", "url": "https://docs.python.org/3/"},
+            {"text": "pandas", "url": "https://pandas.pydata.org/docs/"},
+        ]
+    ).tag(config=True)
+    shell_class = Type(CodeModeShell)
+
+    # One traitlet per row of the configuration table (settings.py); the
+    # CODEMODE_* environment variable wins over each.
+    session_id = Unicode(None, allow_none=True, help="Session id.").tag(config=True)
+    data_dir = Unicode(None, allow_none=True, help="Where sessions live.").tag(config=True)
+    cell_timeout = Float(300.0, help="Cell timeout in seconds (0 = off).").tag(config=True)
+    query_timeout = Float(30.0, help="Per-call SQL timeout in seconds.").tag(config=True)
+    max_rows = Integer(10_000, help="Most rows one query returns.").tag(config=True)
+    session_ttl = Float(86_400.0, help="Idle seconds before a session expires.").tag(config=True)
+    on_shutdown = Enum(["delete", "keep"], "delete", help="delete or keep.").tag(config=True)
+    max_db_mb = Float(1024.0, help="Size quota of the database in MB.").tag(config=True)
+    mcp_config = Unicode(None, allow_none=True, help="MCP servers JSON file.").tag(config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        configured = {s.name: getattr(self, s.name) for s in SETTINGS}
+        started = start(configured, os.environ, getattr(self.parent, "connection_file", None))
+        self.settings, self.setting_warnings = started.settings, started.warnings
+        for warning in self.setting_warnings:
+            self.log.warning("codemode: %s", warning)
+        self.session_id_source = started.session_id_source
+        self.store = started.store
+        self.codemode_session = started.session
+        self.helpers = started.helpers
+        self.shell.codemode_helpers = self.helpers
+        self.shell.inject_helpers()
+        from ._extension import setup_shell
+
+        setup_shell(self.shell)
+        self._pending_notices = [f"codemode: {w}" for w in self.setting_warnings]
+
+        install_sqlite_tracking()
+        self.timeouts = CellTimeouts(self.shell, self.settings.cell_timeout, self._interrupt_db)
+        self.errors = ErrorDisplay(self.shell, self.timeouts)
+        self.shell.codemode_errors = self.errors
+        register_magics(self.shell, self.timeouts)
+        self.lifecycle = Lifecycle(
+            self.store, self.codemode_session, self.helpers, self.settings, self.log
+        )
+        self.helpers.on_db_open.append(self.lifecycle.on_db_open)
+        self.lifecycle.start()
+
+    def _interrupt_db(self, error: BaseException | None = None) -> None:
+        db = self.helpers.open_db  # never open the database just to interrupt it
+        if db is not None:
+            db.interrupt(error)
+        mcp = self.helpers.open_mcp  # a cell waiting on an MCP tool call (never start one)
+        if mcp is not None:
+            mcp.interrupt(error)
+
+    # -- SIGINT: see _timeouts.py ----------------------------------------------
+
+    def pre_handler_hook(self) -> None:
+        super().pre_handler_hook()  # saves the idle handler for post_handler_hook
+        signal.signal(signal.SIGINT, self.timeouts.on_sigint)
+
+    @contextlib.contextmanager
+    def _cancel_on_sigint(self, future: Any) -> Iterator[None]:
+        # Replaces ipykernel's: our SIGINT handler stays installed and cancels
+        # the task thread-safely, so a waiting top-level-await cell stops now.
+        import asyncio
+
+        self.timeouts.task, self.timeouts.loop = future, asyncio.get_running_loop()
+        try:
+            yield
+        finally:
+            self.timeouts.task = self.timeouts.loop = None
+
+    # -- execution -----------------------------------------------------------------
+
+    async def do_execute(self, code: str, silent: bool, *args: Any, **kwargs: Any) -> Any:
+        """Run a cell under its watchdog (limit from %%timeout, metadata or %timeout)."""
+        if self._pending_notices and not silent:
+            notices, self._pending_notices = self._pending_notices, []
+            print("\n".join(notices), file=sys.stderr, flush=True)
+        self.lifecycle.before_cell()
+        metadata = (self.get_parent() or {}).get("metadata") or {}
+        limit, source, warning = self.timeouts.limit_for(code, metadata)
+        if warning and not silent:
+            print(warning, file=sys.stderr, flush=True)
+        self.timeouts.begin(limit, source)
+        self.errors.begin_cell()
+        try:
+            reply = await super().do_execute(code, silent, *args, **kwargs)
+        finally:
+            fired = self.timeouts.end()
+            self.lifecycle.after_cell()
+        if isinstance(reply, dict):
+            reply = self.errors.finish_reply(reply, fired)
+        return reply
+
+    def do_shutdown(self, restart: bool) -> Any:
+        """Runs on the Control thread, possibly while a cell runs."""
+        try:
+            self.timeouts.watchdog.stop()
+            self.lifecycle.shutdown(restart, self._interrupt_db)
+        except Exception:  # shutdown must finish whatever happens
+            self.log.exception("codemode: session cleanup at shutdown failed")
+        return super().do_shutdown(restart)
