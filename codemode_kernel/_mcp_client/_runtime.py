@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,26 @@ def _closed(exc: BaseException) -> bool:
     return isinstance(
         exc, anyio.ClosedResourceError | anyio.BrokenResourceError | anyio.EndOfStream | OSError
     )
+
+
+@contextlib.asynccontextmanager
+async def _http_transport(url: str, headers: dict[str, str]) -> AsyncIterator[Any]:
+    """Streamable HTTP with ``headers`` on every request.
+
+    What ``streamable_http_client``'s docstring says to do for headers: pass an
+    ``httpx2.AsyncClient`` (the SDK's HTTP library). The SDK does not close a
+    client it was given, so it is closed here; the timeouts are the SDK's
+    defaults (30 s, 300 s to read a held stream).
+    """
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    timeout = httpx2.Timeout(30.0, read=300.0)
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=timeout) as http,
+        streamable_http_client(url, http_client=http) as streams,
+    ):
+        yield streams
 
 
 def _message(exc: BaseException) -> str:
@@ -117,11 +137,7 @@ class Connection:
                 cwd=self.config.cwd,
             )
             return stdio_client(params, errlog=self._errlog)
-        from mcp.client.streamable_http import streamable_http_client
-        from mcp.shared._httpx_utils import create_mcp_http_client
-
-        http = create_mcp_http_client(headers=dict(self.config.headers) or None)
-        return streamable_http_client(self.config.url, http_client=http)
+        return _http_transport(self.config.url, dict(self.config.headers))
 
     def stderr_tail(self, limit: int = 600) -> str:
         """The end of what the server wrote to stderr (stdio servers)."""

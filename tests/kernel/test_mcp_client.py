@@ -99,6 +99,7 @@ def test_servers_and_tools_are_listed(k):
         "fail",
         "logo",
         "lookup_by_id",
+        "request_header",
         "search",
         "server_info",
         "sleep",
@@ -484,18 +485,23 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_streamable_http_server(tmp_path):
     port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(SERVER), "--source", "pubs", "--size", "50", "--http", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+
+    def serve() -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [sys.executable, str(SERVER), "--source", "pubs", "--size", "50", "--http", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
+                    return proc
             time.sleep(0.2)
+        raise AssertionError("the HTTP fixture server did not listen within 30 s")
+
+    proc = serve()
+    try:
         url = f"http://127.0.0.1:{port}/mcp"
         kern = start(tmp_path, {"pubs": {"url": url, "headers": {"X-Client": "codemode"}}})
         try:
@@ -503,6 +509,19 @@ def test_streamable_http_server(tmp_path):
                 fixture.publication(4, 50)
             )
             assert kern.ok("helpers.mcp").text.startswith("<helpers.mcp: pubs (http, running)")
+            assert kern.value("helpers.mcp.pubs.request_header('X-Client')") == {
+                "result": "codemode"
+            }
+            # the server goes away: a clear error, then it comes back: the next call reconnects
+            proc.terminate()
+            proc.wait(10)
+            cell = kern.run("helpers.mcp.pubs.summary('PMID000001')")
+            assert cell.ename == "ToolError"
+            assert cell.evalue.startswith(
+                f"MCP server 'pubs' ({url}) could not start: ConnectError:"
+            )
+            proc = serve()
+            assert kern.value("helpers.mcp.pubs.summary('PMID000001')").startswith("PMID000001:")
         finally:
             kern.shutdown()
     finally:
