@@ -323,12 +323,15 @@ class Runtime:
         Raises what the coroutine raises, ``ToolTimeoutError`` after ``timeout``
         seconds, or the error given to :meth:`interrupt` while waiting.
         """
-        fut = self.submit(coro)
         waiter = _Waiter()
-        fut.add_done_callback(lambda _: waiter.event.set())
-        self._waiters.add(waiter)
         deadline = None if not timeout else time.monotonic() + timeout
+        fut: concurrent.futures.Future | None = None
+        # Everything inside the try: a KeyboardInterrupt may land on any line,
+        # and a submitted call must then be cancelled, not left running.
         try:
+            self._waiters.add(waiter)
+            fut = self.submit(coro)
+            fut.add_done_callback(lambda _: waiter.event.set())
             while not fut.done():
                 left = SLICE if deadline is None else min(SLICE, deadline - time.monotonic())
                 if left <= 0:
@@ -344,7 +347,8 @@ class Runtime:
             return fut.result()
         finally:
             self._waiters.discard(waiter)
-            fut.cancel()
+            if fut is not None:
+                fut.cancel()
 
     def interrupt(self, error: BaseException | None = None) -> None:
         """Stop the calls that are waiting now (from any thread); no-op when none waits."""
