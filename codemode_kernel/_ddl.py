@@ -8,16 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ._guard import check_identifier, classify
+from ._guard import classify
+from ._identifiers import check_identifier, quote
 
-__all__ = ["add_column_sql", "create_table_sql", "insert_sql", "quote"]
-
-
-def quote(name: str) -> str:
-    """A quoted SQLite identifier (``"a b"``), rendered by sqlglot."""
-    from sqlglot import exp
-
-    return exp.to_identifier(name, quoted=True).sql("sqlite")
+__all__ = ["add_column_sql", "create_table_sql", "insert_sql"]
 
 
 def _column_def(name: str, decl: str) -> str:

@@ -14,6 +14,9 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ._policy import ALLOWED, REFUSED
+from ._units import duration
+
 if TYPE_CHECKING:
     from ._settings import Settings
     from ._store import Session
@@ -22,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["Markdown", "docs"]
 
 #: Public Database methods that are plumbing rather than analysis API.
-_DB_SKIP = frozenset({"close", "interrupt", "log_external"})
+_DB_SKIP = frozenset({"close", "interrupt"})
 _SCHEMA_BUDGET = 2_400  # characters for the table list; the rest is ~5,600
 
 
@@ -135,12 +138,7 @@ def _api(helpers: Described) -> list[str]:
 
 
 def _seconds(value: float) -> str:
-    if value == 0:
-        return "off"
-    for unit, size in (("h", 3600), ("min", 60)):
-        if value >= size and value % size == 0:
-            return f"{value / size:g} {unit}"
-    return f"{value:g} s"
+    return "off" if value == 0 else duration(value)
 
 
 def _limits(helpers: Described) -> list[str]:
@@ -151,9 +149,7 @@ def _limits(helpers: Described) -> list[str]:
         f" · query_timeout {_seconds(s.query_timeout)} · cell_timeout {_seconds(s.cell_timeout)}"
         f" · database quota (max_db_mb) {s.max_db_mb:,g} MB"
         f" · session_ttl {_seconds(s.session_ttl)} idle.",
-        "Allowed SQL: SELECT/WITH/VALUES, INSERT (UPSERT, RETURNING), UPDATE, DELETE,"
-        " CREATE/DROP TABLE, CREATE/DROP INDEX, ALTER TABLE. Refused: PRAGMA (use"
-        " `helpers.db.schema()`), ATTACH, BEGIN/COMMIT, triggers, views, virtual tables."
+        f"Allowed SQL: {ALLOWED}. Refused: {REFUSED}."
         " Each call is one transaction. Bind values with `?` or `:name`.",
     ]
 

@@ -6,8 +6,12 @@
    ``SAVEPOINT x``) is refused with :class:`SQLBlockedError`. Forbidden
    functions and pragma/virtual tables are refused wherever they appear in
    the tree (CHECK and DEFAULT included). Results are cached by SQL text.
-2. **Engine layer** (:class:`Authorizer`): SQLite's authorizer callback denies
-   the same things inside the engine, so a parser mistake is not a bypass.
+2. **Engine layer** (:class:`~._authorizer.Authorizer`): SQLite's authorizer
+   callback denies the same things inside the engine, so a parser mistake is
+   not a bypass.
+
+The policy both enforce is :mod:`._policy`; :class:`ParserGuard` is the seam
+through which the Database calls this layer.
 
 Statements are split with SQLite's own notion of a complete statement
 (``sqlite3.complete_statement``), not sqlglot's, and each piece is executed
@@ -17,61 +21,23 @@ disagreement can only cause an error, never run something unchecked.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import re
-import sqlite3
 import sys
-from collections.abc import Sequence
 
+from ._policy import (
+    FORBIDDEN_FUNCTIONS,
+    FORBIDDEN_TABLES,
+    REFUSED_FIRST_WORDS,
+    RESERVED_PREFIX,
+    SUMMARY,
+    hint,
+)
+from ._statements import Statement, check_params, split_statements
 from .errors import SQLBlockedError, SQLSyntaxError
 
-__all__ = [
-    "FORBIDDEN_FUNCTIONS",
-    "RESERVED_TABLES",
-    "Authorizer",
-    "Statement",
-    "check_identifier",
-    "classify",
-    "split_statements",
-]
-
-#: Functions refused anywhere in a statement (parser) and at prepare (engine).
-FORBIDDEN_FUNCTIONS = frozenset({"load_extension", "fts3_tokenizer", "sqlite_compileoption_get"})
-#: Virtual tables that expose internals (pragma_* is matched by prefix).
-FORBIDDEN_TABLES = frozenset({"sqlite_stmt", "dbstat", "sqlite_dbpage"})
-#: The kernel's bookkeeping tables: readable, never writable by users.
-RESERVED_TABLES = frozenset({"_codemode_state", "_codemode_log", "_codemode_meta"})
-RESERVED_PREFIX = "_codemode_"
-
-_HINTS = {
-    "PRAGMA": "use helpers.db.schema(), helpers.db.tables() or helpers.db.get_metrics()",
-    "TRANSACTION": "every helpers.db call is already one atomic transaction; "
-    "pass several statements to one helpers.db.exec() call",
-    "ATTACH": "all data lives in the session database; load other data with "
-    "helpers.db.batch_insert()",
-    "EXPLAIN": "use helpers.db.explain(sql) for the query plan",
-    "VACUUM": "the kernel manages the database file; delete rows or drop tables to free space",
-    "VIEW": "store the query in Python, or materialise it with CREATE TABLE … AS SELECT",
-    "TRIGGER": "run the follow-up statements in the same helpers.db.exec() script",
-    "VIRTUAL TABLE": "virtual tables are not available in the session database",
-    "ANALYZE": "the kernel manages statistics",
-    "REINDEX": "indexes are maintained automatically",
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class Statement:
-    """One classified statement of a SQL text."""
-
-    kind: str  #: e.g. "SELECT", "INSERT", "CREATE TABLE"
-    text: str  #: the statement's own text, as sent to SQLite
-    offset: int  #: where it starts in the original text
-    returns_rows: bool  #: SELECT/VALUES, or a write with RETURNING
-    positional: int  #: number of ``?`` placeholders
-    named: frozenset[str]  #: names of ``:name`` placeholders
-    tables: frozenset[str] = frozenset()  #: tables read or written (lower case)
+__all__ = ["EngineOnly", "ParserGuard", "classify"]
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
@@ -88,74 +54,13 @@ def _caret(text: str, line: int, col: int) -> str:
 
 def _blocked(kind: str, full: str, offset: int, n: int, why: str = "") -> SQLBlockedError:
     line, col = _position(full, offset)
-    hint = _HINTS.get(kind.split()[-1] if kind not in _HINTS else kind, "")
+    instead = hint(kind)
     where = f"statement {n}, line {line}, column {col}"
     msg = f"{kind} is not allowed ({where}){': ' + why if why else ''}."
-    if hint:
-        msg += f" Instead: {hint}."
-    msg += (
-        " Allowed: SELECT/WITH/VALUES, INSERT (OR REPLACE, UPSERT, RETURNING), UPDATE,"
-        " DELETE, CREATE/DROP TABLE, CREATE/DROP INDEX, ALTER TABLE."
-    )
+    if instead:
+        msg += f" Instead: {instead}."
+    msg += " " + SUMMARY
     return SQLBlockedError(msg)
-
-
-def check_identifier(name: object, what: str = "table name") -> str:
-    """Validate a table/column name passed as a Python string.
-
-    Names are always quoted when rendered, but a name with quotes, ``;``,
-    brackets, backticks or control characters is almost always a mistake or
-    an attack, so it is refused with ``ValueError`` (``TypeError`` if not str).
-    """
-    if not isinstance(name, str):
-        raise TypeError(f"{what} must be a str, got {type(name).__name__}")
-    if not name.strip():
-        raise ValueError(f"{what} must not be empty")
-    if len(name) > 256:
-        raise ValueError(f"{what} is {len(name)} characters long; the limit is 256")
-    bad = sorted({c for c in name if c in "\"'`[];" or ord(c) < 32 or ord(c) == 127})
-    if bad:
-        shown = ", ".join(repr(c) for c in bad)
-        raise ValueError(
-            f"{what} {name!r} contains {shown}; use letters, digits, spaces, '_' or '-'"
-        )
-    return name
-
-
-# --- splitting -------------------------------------------------------------
-
-
-def split_statements(sql: str) -> list[tuple[int, str]]:
-    """Split a script into (offset, text) pieces the way SQLite would.
-
-    A piece ends at a ``;`` after which ``sqlite3.complete_statement`` holds.
-    Pieces that are only whitespace, comments or ``;`` are dropped.
-    """
-    pieces: list[tuple[int, str]] = []
-    start = 0
-    for m in re.finditer(";", sql):
-        end = m.end()
-        if sqlite3.complete_statement(sql[start:end]):
-            pieces.append((start, sql[start:end]))
-            start = end
-    if sql[start:].strip():
-        pieces.append((start, sql[start:]))
-    out = []
-    for off, txt in pieces:
-        if _is_blank(txt):
-            continue
-        # Positions in messages point at the statement's first token.
-        lead = _LEADING_BLANK.match(txt).end()
-        out.append((off + lead, txt[lead:]))
-    return out
-
-
-_LEADING_BLANK = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
-_BLANK = re.compile(r"(?:\s+|;|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
-
-
-def _is_blank(text: str) -> bool:
-    return _BLANK.fullmatch(text) is not None
 
 
 # --- the parser layer ------------------------------------------------------
@@ -171,28 +76,13 @@ _ALTER_ADD = re.compile(
 
 
 _LEADING_WORD = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*([A-Za-z_]+)", re.S)
-_FORBIDDEN_FIRST_WORDS = {
-    "PRAGMA": "PRAGMA",
-    "BEGIN": "TRANSACTION",
-    "COMMIT": "TRANSACTION",
-    "END": "TRANSACTION",
-    "ROLLBACK": "TRANSACTION",
-    "SAVEPOINT": "TRANSACTION",
-    "RELEASE": "TRANSACTION",
-    "ATTACH": "ATTACH",
-    "DETACH": "ATTACH",
-    "VACUUM": "VACUUM",
-    "REINDEX": "REINDEX",
-    "ANALYZE": "ANALYZE",
-    "EXPLAIN": "EXPLAIN",
-}
 
 
 def _forbidden_first_word(text: str) -> str | None:
     """Statements refused by their first keyword, before any parsing, so a
     form sqlglot cannot parse (``RELEASE SAVEPOINT x``) is still named."""
     m = _LEADING_WORD.match(text)
-    return _FORBIDDEN_FIRST_WORDS.get(m.group(1).upper()) if m else None
+    return REFUSED_FIRST_WORDS.get(m.group(1).upper()) if m else None
 
 
 def _parse_one(text: str):
@@ -473,176 +363,6 @@ def _rename_target(tree) -> str | None:
     return None
 
 
-# --- the engine layer ------------------------------------------------------
-
-_A = sqlite3
-_ALWAYS_DENY = {
-    _A.SQLITE_ATTACH: "ATTACH",
-    _A.SQLITE_DETACH: "DETACH",
-    _A.SQLITE_PRAGMA: "PRAGMA",
-    _A.SQLITE_TRANSACTION: "TRANSACTION",
-    _A.SQLITE_SAVEPOINT: "SAVEPOINT",
-    _A.SQLITE_CREATE_TRIGGER: "CREATE TRIGGER",
-    _A.SQLITE_CREATE_TEMP_TRIGGER: "CREATE TEMP TRIGGER",
-    _A.SQLITE_DROP_TRIGGER: "DROP TRIGGER",
-    _A.SQLITE_DROP_TEMP_TRIGGER: "DROP TEMP TRIGGER",
-    _A.SQLITE_CREATE_VIEW: "CREATE VIEW",
-    _A.SQLITE_CREATE_TEMP_VIEW: "CREATE TEMP VIEW",
-    _A.SQLITE_DROP_VIEW: "DROP VIEW",
-    _A.SQLITE_DROP_TEMP_VIEW: "DROP TEMP VIEW",
-    _A.SQLITE_CREATE_VTABLE: "CREATE VIRTUAL TABLE",
-    _A.SQLITE_DROP_VTABLE: "DROP VIRTUAL TABLE",
-    _A.SQLITE_ANALYZE: "ANALYZE",
-}
-_DDL = {
-    _A.SQLITE_CREATE_TABLE,
-    _A.SQLITE_CREATE_INDEX,
-    _A.SQLITE_CREATE_TEMP_TABLE,
-    _A.SQLITE_CREATE_TEMP_INDEX,
-    _A.SQLITE_DROP_TABLE,
-    _A.SQLITE_DROP_INDEX,
-    _A.SQLITE_DROP_TEMP_TABLE,
-    _A.SQLITE_DROP_TEMP_INDEX,
-    _A.SQLITE_ALTER_TABLE,
-}
-_WRITES = {_A.SQLITE_INSERT, _A.SQLITE_UPDATE, _A.SQLITE_DELETE}
-_CREATES = {_A.SQLITE_CREATE_TABLE, _A.SQLITE_CREATE_TEMP_TABLE}
-
-
-class Authorizer:
-    """SQLite authorizer enforcing the policy inside the engine.
-
-    State is per statement: call :meth:`begin` before preparing each user
-    statement. DDL legitimately writes ``sqlite_sequence`` (DROP, RENAME) and
-    CREATE INDEX fires REINDEX, so those are allowed only after the statement
-    has fired a DDL action code.
-    ``internal = True`` relaxes everything for the kernel's own statements.
-    """
-
-    def __init__(self) -> None:
-        self.internal = False
-        self.denied: str | None = None
-        self._ddl = False
-        self._index = False
-
-    def begin(self) -> None:
-        self.denied = None
-        self._ddl = False
-        self._index = False
-
-    def _deny(self, what: str) -> int:
-        if self.denied is None:
-            self.denied = what
-        return sqlite3.SQLITE_DENY
-
-    def __call__(self, action: int, arg1, arg2, dbname, source) -> int:
-        if self.internal:
-            return sqlite3.SQLITE_OK
-        if action in _ALWAYS_DENY:
-            return self._deny(_ALWAYS_DENY[action])
-        if action in _DDL:
-            self._ddl = True
-            self._index |= action in (_A.SQLITE_CREATE_INDEX, _A.SQLITE_CREATE_TEMP_INDEX)
-            table = (
-                arg2
-                if action
-                in (
-                    _A.SQLITE_CREATE_INDEX,
-                    _A.SQLITE_CREATE_TEMP_INDEX,
-                    _A.SQLITE_ALTER_TABLE,
-                    _A.SQLITE_DROP_INDEX,
-                    _A.SQLITE_DROP_TEMP_INDEX,
-                )
-                else arg1
-            )
-            if table and (
-                table.lower() in RESERVED_TABLES
-                or (action in _CREATES and table.lower().startswith(RESERVED_PREFIX))
-            ):
-                return self._deny(f"changing {table}")
-            return sqlite3.SQLITE_OK
-        if action == _A.SQLITE_REINDEX:
-            return sqlite3.SQLITE_OK if self._index else self._deny("REINDEX")
-        if action == _A.SQLITE_FUNCTION:
-            name = (arg2 or "").lower()
-            if name in FORBIDDEN_FUNCTIONS or name.startswith("pragma_"):
-                return self._deny(f"function {name}()")
-            return sqlite3.SQLITE_OK
-        if action == _A.SQLITE_READ:
-            table = (arg1 or "").lower()
-            if table in FORBIDDEN_TABLES or table.startswith("pragma_"):
-                return self._deny(f"reading {arg1}")
-            return sqlite3.SQLITE_OK
-        if action in _WRITES:
-            table = (arg1 or "").lower()
-            if table in RESERVED_TABLES:
-                return self._deny(f"writing {arg1}")
-            # DDL writes sqlite_sequence (DROP, RENAME) after its own action
-            # code; plain DML on sqlite_* has no DDL action. sqlite_master is
-            # left to SQLite, which refuses user writes to it (writable_schema
-            # is a PRAGMA, and PRAGMA is denied); DDL writes it *before*
-            # announcing itself.
-            internal_table = table.startswith("sqlite_") and table not in (
-                "sqlite_master",
-                "sqlite_temp_master",
-            )
-            if internal_table and not self._ddl:
-                return self._deny(f"writing {arg1}")
-            return sqlite3.SQLITE_OK
-        return sqlite3.SQLITE_OK
-
-
-def sqlite_error_to_guard(exc: sqlite3.DatabaseError, auth: Authorizer, sql: str) -> Exception:
-    """Turn 'not authorized' into SQLBlockedError (naming what was denied)."""
-    if any(m in str(exc) for m in ("not authorized", "prohibited", "may not be modified")):
-        what = auth.denied or "this statement"
-        return SQLBlockedError(
-            f"{what} is not allowed (refused by the engine-level guard): {sql.strip()[:200]!r}."
-            " Allowed: SELECT/WITH/VALUES, INSERT, UPDATE, DELETE, CREATE/DROP TABLE,"
-            " CREATE/DROP INDEX, ALTER TABLE; use helpers.db.schema() instead of PRAGMA."
-        )
-    return exc
-
-
-def statement_params_check(stmt: Statement, params: object, n: int = 1) -> None:
-    """Check that ``params`` fits the statement's placeholders (before SQLite)."""
-    from collections.abc import Mapping
-
-    label = f"statement {n}" if n > 1 else "the statement"
-    if params is None:
-        if stmt.positional or stmt.named:
-            need = (
-                f"{stmt.positional} ? value(s)"
-                if stmt.positional
-                else (", ".join(":" + x for x in sorted(stmt.named)))
-            )
-            raise ValueError(f"{label} has placeholders ({need}) but no params were given")
-        return
-    if isinstance(params, Mapping):
-        if stmt.positional:
-            raise TypeError(
-                f"{label} uses ? placeholders, which take a sequence (list/tuple), not a dict;"
-                " use :name placeholders with a dict"
-            )
-        missing = sorted(stmt.named - set(params))
-        if missing:
-            raise ValueError(f"missing value for parameter {', '.join(':' + m for m in missing)}")
-        return
-    if isinstance(params, str | bytes) or not isinstance(params, Sequence):
-        raise TypeError(
-            f"params must be a sequence for ? or a dict for :name, got {type(params).__name__}"
-        )
-    if stmt.named:
-        raise TypeError(
-            f"{label} uses :name placeholders ({', '.join(':' + x for x in sorted(stmt.named))}),"
-            " which take a dict, not a sequence"
-        )
-    if len(params) != stmt.positional:
-        raise ValueError(
-            f"{label} has {stmt.positional} ? placeholder(s) but {len(params)} value(s) were given"
-        )
-
-
 class ParserGuard:
     """The parser layer as :class:`~codemode_kernel.db.Database` calls it.
 
@@ -676,7 +396,7 @@ class ParserGuard:
 
     def check_params(self, stmt: Statement, params: object) -> None:
         """ValueError/TypeError if ``params`` does not fit the statement's placeholders."""
-        statement_params_check(stmt, params)
+        check_params(stmt, params)
 
     def check_built(self, sql: str) -> None:
         """Check a statement the kernel built for the user (batch_insert's DDL)."""

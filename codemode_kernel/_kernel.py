@@ -11,13 +11,14 @@ from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
 from ipykernel.zmqshell import ZMQInteractiveShell
-from traitlets import Enum, Float, Integer, List, Type, Unicode
+from traitlets import Enum, Float, Integer, List, TraitType, Type, Unicode
+from traitlets.config import Configurable
 
 from . import __version__
 from ._bootstrap import start
 from ._helpers import Helpers
 from ._lifecycle import Lifecycle
-from ._settings import SETTINGS
+from ._settings import SETTINGS, Setting
 from ._sqlite_tracking import install_sqlite_tracking
 from ._timeouts import CellTimeouts, register_magics
 from ._tracebacks import ErrorDisplay
@@ -52,7 +53,25 @@ class CodeModeShell(ZMQInteractiveShell):
             self.user_ns_hidden["helpers"] = helpers
 
 
-class CodeModeKernel(IPythonKernel):
+def setting_trait(setting: Setting) -> TraitType:
+    """The kernel traitlet of one row of the settings table (``--CodeModeKernel.<name>``;
+    its ``CODEMODE_*`` variable wins over it)."""
+    if setting.choices:
+        trait: TraitType = Enum(list(setting.choices), setting.default, help=setting.help)
+    elif isinstance(setting.default, float):
+        trait = Float(setting.default, help=setting.help)
+    elif isinstance(setting.default, int):
+        trait = Integer(setting.default, help=setting.help)
+    else:
+        trait = Unicode(setting.default, allow_none=True, help=setting.help)
+    return trait.tag(config=True)
+
+
+#: One traitlet per row of ``SETTINGS``, made from the table.
+SettingTraits = type("SettingTraits", (Configurable,), {s.name: setting_trait(s) for s in SETTINGS})
+
+
+class CodeModeKernel(IPythonKernel, SettingTraits):
     """An IPython kernel whose every session has a guarded SQLite database."""
 
     implementation = "codemode"
@@ -70,18 +89,6 @@ class CodeModeKernel(IPythonKernel):
         ]
     ).tag(config=True)
     shell_class = Type(CodeModeShell)
-
-    # One traitlet per row of the configuration table (settings.py); the
-    # CODEMODE_* environment variable wins over each.
-    session_id = Unicode(None, allow_none=True, help="Session id.").tag(config=True)
-    data_dir = Unicode(None, allow_none=True, help="Where sessions live.").tag(config=True)
-    cell_timeout = Float(300.0, help="Cell timeout in seconds (0 = off).").tag(config=True)
-    query_timeout = Float(30.0, help="Per-call SQL timeout in seconds.").tag(config=True)
-    max_rows = Integer(10_000, help="Most rows one query returns.").tag(config=True)
-    session_ttl = Float(86_400.0, help="Idle seconds before a session expires.").tag(config=True)
-    on_shutdown = Enum(["delete", "keep"], "delete", help="delete or keep.").tag(config=True)
-    max_db_mb = Float(1024.0, help="Size quota of the database in MB.").tag(config=True)
-    mcp_config = Unicode(None, allow_none=True, help="MCP servers JSON file.").tag(config=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

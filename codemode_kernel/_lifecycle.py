@@ -21,6 +21,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from ._units import duration
+
 if TYPE_CHECKING:
     from ._helpers import Helpers
     from ._settings import Settings
@@ -110,7 +112,7 @@ class Lifecycle:
         ttl = self.settings.session_ttl
         print(
             f"codemode: the session database of {self.session.id!r} expired after"
-            f" {_duration(idle)} idle (TTL {_duration(ttl)}) and was deleted; this is a new,"
+            f" {duration(idle)} idle (TTL {duration(ttl)}) and was deleted; this is a new,"
             " empty database. Raise the TTL with CODEMODE_SESSION_TTL.",
             file=sys.stderr,
             flush=True,
@@ -160,11 +162,3 @@ class Lifecycle:
             self.session.release()
         else:
             self.session.remove_if_unheld()
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

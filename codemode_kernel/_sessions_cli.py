@@ -19,6 +19,7 @@ from typing import Any
 
 from ._settings import resolve_settings
 from ._store import DB_NAME, SessionInfo, SessionStore
+from ._units import duration, size
 
 __all__ = ["main"]
 
@@ -76,23 +77,8 @@ def _row(info: SessionInfo, ttl: float, now: float) -> dict[str, Any]:
     }
 
 
-def _human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
-
-
-def _human_seconds(s: float) -> str:
-    if s <= 0:
-        return "expired"
-    if s < 120:
-        return f"{s:.0f} s"
-    if s < 7200:
-        return f"{s / 60:.0f} min"
-    return f"{s / 3600:.1f} h"
+def _expires_in(seconds: float) -> str:
+    return "expired" if seconds <= 0 else duration(seconds)
 
 
 def _find_or_report(store: SessionStore, ref: str) -> SessionInfo | None:
@@ -129,11 +115,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     table = [
         (
             r["id"] if len(r["id"]) <= 48 else "…" + r["id"][-47:],
-            _human_size(r["size_bytes"]),
+            size(r["size_bytes"]),
             "?" if r["tables"] is None else str(r["tables"]),
             r["last_activity"],
             "yes" if r["live"] else "no",
-            _human_seconds(r["expires_in_s"]),
+            _expires_in(r["expires_in_s"]),
         )
         for r in rows
     ]
@@ -166,8 +152,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     for key in ("id", "dir", "path", "created", "last_activity", "live"):
         print(f"{key:14} {out[key]}")
-    print(f"{'size':14} {_human_size(out['size_bytes'])}")
-    print(f"{'expires in':14} {_human_seconds(out['expires_in_s'])} (TTL {ttl:g} s)")
+    print(f"{'size':14} {size(out['size_bytes'])}")
+    print(f"{'expires in':14} {_expires_in(out['expires_in_s'])} (TTL {ttl:g} s)")
     if out["error"]:
         print(out["error"])
     if not out["schema"]:
@@ -184,9 +170,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     removed = store.sweep(ttl, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     for info in removed:
-        print(
-            f"{verb} {info.id} ({_human_size(info.size_bytes)}, idle {info.idle_seconds():.0f} s)"
-        )
+        print(f"{verb} {info.id} ({size(info.size_bytes)}, idle {info.idle_seconds():.0f} s)")
     print(f"{len(removed)} session(s) {verb} (TTL {ttl:g} s; live sessions are never removed)")
     return 0
 
@@ -203,7 +187,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    if not store._remove_path(info.path, force=args.force):
+    if not store.remove_path(info.path, force=args.force):
         print(f"error: could not remove {info.path}", file=sys.stderr)
         return 1
     print(f"removed {info.id}")

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "DEFAULTS",
     "SETTINGS",
     "Setting",
     "Settings",
     "default_data_dir",
+    "markdown_table",
     "parse_overrides",
     "resolve_settings",
 ]
@@ -71,11 +73,12 @@ def _text(raw: Any) -> str | None:
 class Setting:
     """One row of the configuration table."""
 
-    name: str
-    env: str
+    name: str  #: the ``Settings`` field and the ``CodeModeKernel`` traitlet
+    env: str  #: the environment variable, which wins over the traitlet
     default: Any
-    parse: Callable[[Any], Any]
-    help: str
+    parse: Callable[[Any], Any]  #: raw value -> value; ValueError/TypeError if bad
+    help: str  #: one sentence: the meaning, with the unit
+    choices: tuple[str, ...] = ()  #: the allowed values, for a choice
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -91,7 +94,7 @@ SETTINGS: tuple[Setting, ...] = (
         "CODEMODE_DATA_DIR",
         None,
         _path,
-        "Where session databases live; default <jupyter data dir>/codemode/sessions.",
+        "Where session databases live; default `<jupyter data dir>/codemode/sessions`.",
     ),
     Setting(
         "cell_timeout",
@@ -127,6 +130,7 @@ SETTINGS: tuple[Setting, ...] = (
         "delete",
         _choice("delete", "keep"),
         "What a real shutdown does with the session database: delete or keep (for the TTL).",
+        ("delete", "keep"),
     ),
     Setting(
         "max_db_mb",
@@ -140,25 +144,30 @@ SETTINGS: tuple[Setting, ...] = (
         "CODEMODE_MCP_CONFIG",
         None,
         _path,
-        'MCP servers for helpers.mcp ({"mcpServers": ...} JSON);'
-        " default <jupyter config dir>/codemode/mcp.json when it exists.",
+        "The MCP servers of `helpers.mcp` (a JSON file with `mcpServers`, see"
+        " docs/mcp-client.md); default `<jupyter config dir>/codemode/mcp.json` when it exists.",
     ),
 )
 
 
+#: Each setting's default, by name.
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """The resolved settings of one kernel (see ``SETTINGS`` for the meaning)."""
+    """The resolved settings of one kernel: one field per row of ``SETTINGS``
+    (meaning, unit and default are there)."""
 
-    session_id: str | None = None
-    data_dir: Path | None = None
-    cell_timeout: float = 300.0
-    query_timeout: float = 30.0
-    max_rows: int = 10_000
-    session_ttl: float = 86_400.0
-    on_shutdown: str = "delete"
-    max_db_mb: float = 1024.0
-    mcp_config: Path | None = None
+    session_id: str | None = DEFAULTS["session_id"]
+    data_dir: Path | None = DEFAULTS["data_dir"]
+    cell_timeout: float = DEFAULTS["cell_timeout"]
+    query_timeout: float = DEFAULTS["query_timeout"]
+    max_rows: int = DEFAULTS["max_rows"]
+    session_ttl: float = DEFAULTS["session_ttl"]
+    on_shutdown: str = DEFAULTS["on_shutdown"]
+    max_db_mb: float = DEFAULTS["max_db_mb"]
+    mcp_config: Path | None = DEFAULTS["mcp_config"]
 
     @property
     def sessions_dir(self) -> Path:
@@ -210,3 +219,23 @@ def resolve_settings(
                 warnings.append(f"{s.env}={raw!r} is invalid ({exc}); using {value!r}.")
         values[s.name] = value
     return Settings(**values), warnings
+
+
+def markdown_table() -> str:
+    """The configuration table of docs/configuration.md, made from ``SETTINGS``
+    (tests/unit/test_settings_and_store.py checks that the docs hold it)."""
+    rows = [
+        "| setting (traitlet) | environment variable | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        default = (
+            "unset"
+            if s.default is None
+            else f"`{s.default:g}`"
+            if isinstance(s.default, float)
+            else f"`{s.default}`"
+        )
+        meaning = s.help + (f" One of: {', '.join(s.choices)}." if s.choices else "")
+        rows.append(f"| `{s.name}` | `{s.env}` | {default} | {meaning} |")
+    return "\n".join(rows)

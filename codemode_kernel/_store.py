@@ -32,7 +32,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["Session", "SessionInfo", "SessionStore", "session_dirname"]
+__all__ = [
+    "DB_NAME",
+    "Session",
+    "SessionInfo",
+    "SessionStore",
+    "database_size",
+    "resolve_session_id",
+    "session_dirname",
+]
 
 DB_NAME = "session.db"
 META_NAME = "meta.json"
@@ -71,6 +79,15 @@ class SessionInfo:
 
     def idle_seconds(self, now: float | None = None) -> float:
         return max(0.0, (now or time.time()) - self.last_activity)
+
+
+def database_size(directory: Path) -> int:
+    """Bytes of a session's database on disk: the file, its WAL and its shared memory."""
+    size = 0
+    for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
+        with contextlib.suppress(OSError):
+            size += (directory / name).stat().st_size
+    return size
 
 
 class Session:
@@ -184,7 +201,7 @@ class SessionStore:
         except FileNotFoundError:
             return
         for entry in entries:
-            # Dot names are directories being deleted (see _remove_path).
+            # Dot names are directories being deleted (see remove_path).
             if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
                 yield Path(entry.path)
 
@@ -210,14 +227,6 @@ class SessionStore:
         except (OSError, ValueError):
             return {}
 
-    @staticmethod
-    def _size(path: Path) -> int:
-        size = 0
-        for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
-            with contextlib.suppress(OSError):
-                size += (path / name).stat().st_size
-        return size
-
     def info(
         self, path: Path, *, meta: dict | None = None, live: bool | None = None
     ) -> SessionInfo:
@@ -231,7 +240,7 @@ class SessionStore:
             path=path,
             created=float(meta.get("created", fallback)),
             last_activity=float(meta.get("last_activity", fallback)),
-            size_bytes=self._size(path),
+            size_bytes=database_size(path),
             live=self.is_live(path) if live is None else live,
         )
 
@@ -245,9 +254,10 @@ class SessionStore:
     def remove(self, session_id: str, *, force: bool = False) -> bool:
         """Delete a session's directory; refuse (return False) while it is live."""
         path = self.path_for(session_id)
-        return self._remove_path(path, force=force)
+        return self.remove_path(path, force=force)
 
-    def _remove_path(self, path: Path, *, force: bool = False) -> bool:
+    def remove_path(self, path: Path, *, force: bool = False) -> bool:
+        """Delete the session directory at ``path``; False if absent, or live and not ``force``."""
         if not path.is_dir():
             return False
         fd = None
@@ -305,9 +315,9 @@ class SessionStore:
                 if not info.live:
                     removed.append(info)
                 continue
-            # Liveness is decided under the exclusive lock in _remove_path.
+            # Liveness is decided under the exclusive lock in remove_path.
             info = info or self.info(path, meta=meta, live=False)
-            if self._remove_path(path):
+            if self.remove_path(path):
                 removed.append(info)
         return removed
 

@@ -13,7 +13,9 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ._guard import check_identifier, classify
+from ._checks import positive_int
+from ._guard import classify
+from ._identifiers import check_identifier, identifier
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,7 +49,7 @@ def _source(db: Source, table_or_sql: str) -> tuple[Any, str]:
     by_lower = {t.lower(): t for t in db.tables()}
     if text.lower() in by_lower:
         name = by_lower[text.lower()]
-        return exp.Table(this=exp.to_identifier(name, quoted=True)), name
+        return exp.Table(this=identifier(name)), name
     if " " not in text and "\n" not in text:
         check_identifier(text)
         import sqlite3
@@ -80,8 +82,7 @@ class Pager:
         import ipywidgets as w
         from sqlglot import exp
 
-        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size <= 0:
-            raise ValueError(f"page_size must be a positive int, got {page_size!r}")
+        positive_int(page_size, "page_size")
         self.db = db
         self.params = dict(params) if params else None
         self.source, self.label = _source(db, table_or_sql)
@@ -285,7 +286,7 @@ class Explorer:
 
     def show_sample(self) -> pd.DataFrame | None:
         """Show the first rows of the selected table (one SQL query)."""
-        from ._ddl import quote
+        from ._identifiers import quote
 
         table = self.table_picker.value
         if table is None:

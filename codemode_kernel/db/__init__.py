@@ -20,15 +20,31 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._guard import Authorizer, ParserGuard, Statement, check_identifier
+from .._authorizer import Authorizer
+from .._checks import positive_int
+from .._ddl import create_table_sql
+from .._guard import ParserGuard
+from .._identifiers import check_identifier
 from .._records import adapt_params
+from .._settings import parse_overrides
+from .._statements import Statement
 from . import _introspect as introspect
 from . import _state as state
+from ._batch import BatchWriter
 from ._calls import Calls
 from ._connection import LIMITS, Connection
 from ._log import SCHEMA as LOG_SCHEMA
 from ._metrics import SCHEMA as META_SCHEMA
-from ._results import ExecResult, check_limit, fetch, gc_paused, result_frame
+from ._plan import explain_plan
+from ._results import (
+    ExecResult,
+    check_limit,
+    fetch,
+    gc_paused,
+    result_frame,
+    run_each,
+    truncation_warning,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,6 +85,8 @@ class Database:
             state.SCHEMA + LOG_SCHEMA + META_SCHEMA,
         )
         self._calls = Calls(self.connection, lambda: self.settings)
+        #: Logs work done outside SQLite (kind "mcp": a helpers.mcp call): Calls.external.
+        self.log_external = self._calls.external
         self._metrics = self._calls.metrics
         #: Called with this Database each time it opens its file.
         self.on_open: list[Callable[[Database], None]] = []
@@ -126,8 +144,6 @@ class Database:
         >>> helpers.db.set_limits(query_timeout=5, max_rows=1000)
         {'max_rows': 1000, 'query_timeout': 5.0, 'max_db_mb': 1024.0}
         """
-        from .._settings import parse_overrides
-
         changes = parse_overrides(
             max_rows=max_rows, query_timeout=query_timeout, max_db_mb=max_db_mb
         )
@@ -137,8 +153,6 @@ class Database:
                 self.connection.set_quota(self.settings.max_db_mb)
         s = self.settings
         return {"max_rows": s.max_rows, "query_timeout": s.query_timeout, "max_db_mb": s.max_db_mb}
-
-    # -- the execution core ------------------------------------------------
 
     def _classify(self, sql: object) -> tuple[Statement, ...]:
         return self.guard.statements(sql, max_length=LIMITS["SQLITE_LIMIT_SQL_LENGTH"])
@@ -191,27 +205,16 @@ class Database:
                 cur = self.connection.execute(stmt.text, bound)
                 rows, columns, truncated = fetch(cur, row_limit)
                 call.rows = len(rows)
-                if write:
-                    # RETURNING applies every change at its first step; SQLite
-                    # counts them once the statement is reset, even if rows were cut.
-                    self._metrics.add("rows_written", self.conn.total_changes - before)
+                # RETURNING applies every change at its first step; SQLite
+                # counts them once the statement is reset, even if rows were cut.
+                call.written = self.conn.total_changes - before
+                call.statements = 1
             elapsed = (time.perf_counter() - start) * 1000
-            df = self._frame(rows, columns, sql, truncated, row_limit, elapsed)
+            df = result_frame(rows, columns, sql, truncated, row_limit, elapsed, self._metrics)
             del rows
-        self._metrics.add("statements", 1)
         if truncated and limit is None:  # an explicit lower limit was asked for
-            warnings.warn(
-                f"query returned more than {row_limit:,} rows; only the first {row_limit:,} are"
-                " in the DataFrame (truncated). Add WHERE/LIMIT, use helpers.db.browse(), or"
-                " raise max_rows (CODEMODE_MAX_ROWS)",
-                stacklevel=2,
-            )
+            warnings.warn(truncation_warning(row_limit), stacklevel=2)
         return df
-
-    def _frame(self, rows: list, columns: list, sql: str, truncated: bool, limit: int, ms: float):
-        self._metrics.add("queries", 1)
-        self._metrics.add("rows_read", len(rows))
-        return result_frame(rows, columns, sql, truncated, limit, ms)
 
     def exec(self, sql: str, params: Sequence | Mapping | None = None) -> ExecResult:
         """Run one allowed statement, or a script of several (then no params).
@@ -243,10 +246,9 @@ class Database:
                 if cur.lastrowid and stmt.kind in ("INSERT", "?"):
                     last_id = cur.lastrowid
                 cur.close()
-            call.rows = affected = self.conn.total_changes - before
+            call.rows = call.written = affected = self.conn.total_changes - before
+            call.statements = len(stmts)
             ms = round((time.perf_counter() - start) * 1000, 3)
-        self._metrics.add("statements", len(stmts))
-        self._metrics.add("rows_written", affected)
         return ExecResult(affected, last_id, len(stmts), ms)
 
     def run_script(
@@ -273,27 +275,20 @@ class Database:
         write = any(s.kind != "SELECT" for s in stmts)
         # One SELECT needs no transaction of its own (as in query()).
         txn = write or len(stmts) > 1
-        out: list = []
         with self.connection.lock, self._calls.call("script", sql, txn=txn, write=write) as call:
-            for stmt, b in zip(stmts, bound, strict=True):
-                t0 = time.perf_counter()
-                before = self.conn.total_changes
-                cur = self.connection.execute(stmt.text, b)
-                last = cur.lastrowid
-                rows = fetch(cur, row_limit) if cur.description else None
-                n = self.conn.total_changes - before  # counted once reset (see query)
-                out.append((stmt, rows, n, last, round((time.perf_counter() - t0) * 1000, 3)))
+            out = run_each(self.connection, stmts, bound, row_limit)
             call.rows = sum(len(r[1][0]) for r in out if r[1] is not None)
+            call.statements = len(out)
+            call.written = sum(n for stmt, _, n, _, _ in out if stmt.kind != "SELECT")
         results: list[pd.DataFrame | ExecResult] = []
+        metrics = self._metrics
         for stmt, rows, n, last, ms in out:
-            self._metrics.add("statements", 1)
-            self._metrics.add("rows_written", n if stmt.kind != "SELECT" else 0)
             if rows is None:
                 last_id = last if stmt.kind == "INSERT" and last else None
                 results.append(ExecResult(n, last_id, 1, ms))
                 continue
-            data, columns, truncated = rows
-            results.append(self._frame(data, columns, stmt.text.strip(), truncated, row_limit, ms))
+            data, cols, cut = rows
+            results.append(result_frame(data, cols, stmt.text.strip(), cut, row_limit, ms, metrics))
         return results
 
     # -- batch_insert ------------------------------------------------------
@@ -321,30 +316,18 @@ class Database:
         >>> helpers.db.batch_insert("events", ({"id": i, "v": i * 0.5} for i in range(10**4)))
         10000
         """
-        from ._batch import BatchWriter
-
         check_identifier(table, "table name")
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
-            raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
-        writer = BatchWriter(
-            self.connection,
-            self.guard,
-            lambda: self.settings.query_timeout,
-            table,
-            records,
-            chunk_size=chunk_size,
-            create=create,
-            progress=progress,
-        )
+        options = {"chunk_size": chunk_size, "create": create, "progress": progress}
+        timeout = lambda: self.settings.query_timeout  # noqa: E731 - read per chunk
+        writer = BatchWriter(self.connection, self.guard, timeout, table, records, **options)
         with (
             self.connection.lock,
             self._calls.call(
                 "batch_insert", f"batch_insert into {table}", txn=True, write=True
             ) as call,
         ):
-            call.rows = count = writer.run()
-        self._metrics.add("rows_written", count)
-        self._metrics.add("statements", writer.statements)
+            call.rows = call.written = count = writer.run()
+            call.statements = writer.statements
         if writer.added:
             warnings.warn(
                 f"batch_insert added column(s) to {table!r}: {', '.join(writer.added)}",
@@ -366,8 +349,6 @@ class Database:
         >>> helpers.db.create_table("people", {"id": "INTEGER PRIMARY KEY", "name": "TEXT"})
         ExecResult(rows_affected=0, last_row_id=None, statements=1, elapsed_ms=...)
         """
-        from .._ddl import create_table_sql
-
         return self.exec(create_table_sql(name, schema, if_not_exists=if_not_exists))
 
     def tables(self) -> list[str]:
@@ -385,8 +366,6 @@ class Database:
         whole table although the query filters or joins on a column that an
         index could serve.
         """
-        from ._plan import explain_plan
-
         stmts = self._classify(sql)
         if len(stmts) != 1:
             raise ValueError(f"explain() takes one statement; this SQL has {len(stmts)}")
@@ -428,21 +407,9 @@ class Database:
 
     # -- observability -----------------------------------------------------
 
-    def log_external(
-        self, kind: str, text: str, elapsed_ms: float, error: BaseException | None = None
-    ) -> None:
-        """Add one entry to the execution log for work done outside SQLite.
-
-        Kind ``mcp``: a ``helpers.mcp`` tool call (``text``: the tool and its
-        arguments). It shows in ``logs()`` but adds nothing to the database's
-        time or error counters in ``get_metrics()``.
-        """
-        self._calls.record(kind, text, 0, elapsed_ms, error, counted=False)
-
     def logs(self, limit: int = 50) -> pd.DataFrame:
         """The newest ``limit`` log entries: time, kind, sql, rows, elapsed_ms, error."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
-            raise ValueError(f"limit must be a positive int, got {limit!r}")
+        positive_int(limit, "limit")
         with self.connection.lock:
             self._calls.flush()
             return self._calls.log.frame(limit)
@@ -456,20 +423,7 @@ class Database:
         with self.connection.lock:
             self._calls.flush()
             counts = introspect.row_counts(self.connection, introspect.tables(self.connection))
-        meta = self.session.meta()
-        return self._metrics.report(
-            session_id=self.session.id,
-            path=str(self.path),
-            size_bytes=sum(
-                os.path.getsize(p) for p in (self.path, f"{self.path}-wal") if os.path.exists(p)
-            ),
-            tables=counts,
-            created=float(meta.get("created", 0.0)),
-            last_activity=float(meta.get("last_activity", 0.0)),
-            settings=self.settings,
-        )
-
-    # -- widgets (see _widgets.py) -----------------------------------------
+        return self._metrics.report(self.session, self.settings, counts)
 
     def browse(self, table_or_sql: str, page_size: int = 50):
         """A pager widget over a table or a SELECT, one page per SQL query."""

@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._checks import positive_int
 from .._ddl import add_column_sql, create_table_sql, insert_sql
-from .._guard import check_identifier
+from .._identifiers import check_identifier
 from .._records import SIMPLE_TYPES, column_type, convert, merge_types
 from ._introspect import table_columns
 
@@ -65,6 +66,7 @@ class BatchWriter:
         create: bool,
         progress: bool | None,
     ) -> None:
+        positive_int(chunk_size, "chunk_size")
         self.connection = connection
         self.guard = guard
         self.query_timeout = query_timeout

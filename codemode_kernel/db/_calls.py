@@ -37,13 +37,28 @@ class Call:
     suspended with everything it holds.
     """
 
-    __slots__ = ("_atomic", "_deadline", "_start", "calls", "error", "kind", "rows", "sql")
+    __slots__ = (
+        "_atomic",
+        "_deadline",
+        "_start",
+        "calls",
+        "error",
+        "kind",
+        "rows",
+        "sql",
+        "statements",
+        "written",
+    )
 
     def __init__(self, calls: Calls, kind: str, sql: str, atomic: Atomic | None) -> None:
         self.calls = calls
         self.kind = kind
         self.sql = sql
+        #: Rows returned or changed (the log entry's ``rows``).
         self.rows = 0
+        #: Statements run and rows written: added to the counters if the call succeeds.
+        self.statements = 0
+        self.written = 0
         self.error: BaseException | None = None
         self._atomic = atomic
         self._deadline: Deadline | None = None
@@ -91,6 +106,9 @@ class Call:
             calls.depth -= 1
             elapsed = (time.perf_counter() - self._start) * 1000
             calls.record(self.kind, self.sql, self.rows, elapsed, self.error)
+            if self.error is None and exc is None:
+                calls.metrics.add("statements", self.statements)
+                calls.metrics.add("rows_written", self.written)
 
 
 class Calls:
@@ -144,6 +162,14 @@ class Calls:
             self.connection.session.touch()
             if due and self.depth == 0:
                 self.log.flush(wait=False)
+
+    def external(
+        self, kind: str, text: str, elapsed_ms: float, error: BaseException | None = None
+    ) -> None:
+        """One log entry for work done outside SQLite: kind ``mcp`` is a ``helpers.mcp``
+        tool call (``text``: the tool and its arguments). It shows in ``logs()`` and adds
+        nothing to the database's time or error counters (``get_metrics()``)."""
+        self.record(kind, text, 0, elapsed_ms, error, counted=False)
 
     def flush(self) -> None:
         """Open the file and write the buffered log (before reading logs or metrics)."""

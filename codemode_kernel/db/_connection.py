@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .._guard import Authorizer, sqlite_error_to_guard
+from .._authorizer import Authorizer, sqlite_error_to_guard
 from ..errors import QueryTimeoutError, QuotaExceededError, SQLSyntaxError
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from .._ddl import quote
+from .._identifiers import quote
 
 if TYPE_CHECKING:
     import pandas as pd

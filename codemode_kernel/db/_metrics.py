@@ -66,23 +66,18 @@ class Metrics:
         if failed:
             self.counters["errors"] += 1
 
-    def report(
-        self,
-        *,
-        session_id: str,
-        path: str,
-        size_bytes: int,
-        tables: dict[str, int],
-        created: float,
-        last_activity: float,
-        settings: Any,
-    ) -> dict[str, Any]:
+    def report(self, session: Any, settings: Any, tables: dict[str, int]) -> dict[str, Any]:
         """The dict :meth:`Database.get_metrics` returns (times as ISO 8601, UTC)."""
+        from .._store import database_size
+
+        meta = session.meta()
+        created = float(meta.get("created", 0.0))
+        last_activity = float(meta.get("last_activity", 0.0))
         c = self.counters
         return {
-            "session_id": session_id,
-            "path": path,
-            "size_bytes": size_bytes,
+            "session_id": session.id,
+            "path": str(session.db_path),
+            "size_bytes": database_size(session.path),
             "tables": tables,
             "queries": c["queries"],
             "statements": c["statements"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from .._ddl import quote
+from .._identifiers import quote
 from ._introspect import index_first_columns, table_columns
 
 if TYPE_CHECKING:

@@ -4,14 +4,31 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import time
 from typing import TYPE_CHECKING
+
+from .._checks import positive_int
 
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Sequence
 
     import pandas as pd
 
-__all__ = ["ExecResult", "check_limit", "fetch", "frame", "gc_paused", "result_frame"]
+    from .._statements import Statement
+    from ._connection import Connection
+    from ._metrics import Metrics
+
+__all__ = [
+    "ExecResult",
+    "check_limit",
+    "fetch",
+    "frame",
+    "gc_paused",
+    "result_frame",
+    "run_each",
+    "truncation_warning",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,11 +56,7 @@ def check_limit(limit: object, max_rows: int) -> int:
     """The row limit of one call: ``limit`` (an int in 1..max_rows) or ``max_rows``."""
     if limit is None:
         return max_rows
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise TypeError(f"limit must be an int, got {type(limit).__name__}")
-    if limit <= 0:
-        raise ValueError(f"limit must be a positive number of rows, got {limit}")
-    if limit > max_rows:
+    if positive_int(limit, "limit") > max_rows:
         raise ValueError(
             f"limit={limit:,} is above max_rows={max_rows:,}. Raise max_rows with"
             " CODEMODE_MAX_ROWS (or --CodeModeKernel.max_rows), or page through the"
@@ -94,10 +107,14 @@ def result_frame(
     truncated: bool,
     row_limit: int,
     elapsed_ms: float,
+    metrics: Metrics,
 ) -> pd.DataFrame:
     """A query result: the frame and its ``attrs["codemode"]`` (sql, row_count,
-    truncated, row_limit, elapsed_ms)."""
+    truncated, row_limit, elapsed_ms); counted in ``metrics`` (queries, rows read)."""
     import pandas as pd
+
+    metrics.add("queries", 1)
+    metrics.add("rows_read", len(rows))
 
     df = frame(rows, columns) if rows else pd.DataFrame(columns=columns)
     df.attrs["codemode"] = {
@@ -131,3 +148,30 @@ def frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
         )
     except (ImportError, AttributeError, TypeError):
         return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def run_each(connection: Connection, stmts: Sequence[Statement], params: list, row_limit: int):
+    """Run statements in order (inside the caller's transaction).
+
+    One tuple per statement: (statement, (rows, columns, truncated) or None
+    if it returns no rows, rows changed, last rowid, elapsed ms).
+    """
+    out = []
+    for stmt, bound in zip(stmts, params, strict=True):
+        t0 = time.perf_counter()
+        before = connection.get().total_changes
+        cur = connection.execute(stmt.text, bound)
+        last = cur.lastrowid
+        rows = fetch(cur, row_limit) if cur.description else None
+        n = connection.get().total_changes - before  # counted once reset (see query)
+        out.append((stmt, rows, n, last, round((time.perf_counter() - t0) * 1000, 3)))
+    return out
+
+
+def truncation_warning(row_limit: int) -> str:
+    """What a query cut at ``max_rows`` warns."""
+    return (
+        f"query returned more than {row_limit:,} rows; only the first {row_limit:,} are"
+        " in the DataFrame (truncated). Add WHERE/LIMIT, use helpers.db.browse(), or"
+        " raise max_rows (CODEMODE_MAX_ROWS)"
+    )

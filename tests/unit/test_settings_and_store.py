@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import stat
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 
 from codemode_kernel._settings import resolve_settings
 from codemode_kernel._store import SessionStore, resolve_session_id, session_dirname
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_resolve_session_id_unit():
@@ -105,3 +108,22 @@ def test_public_api_has_all(module):
 
     mod = importlib.import_module(module)
     assert "CodeModeError" in mod.__all__
+
+
+def test_settings_are_documented():
+    """docs/configuration.md holds the table made from SETTINGS, and each
+    env variable, traitlet and dataclass default comes from the same row."""
+    from codemode_kernel._kernel import CodeModeKernel
+    from codemode_kernel._settings import SETTINGS, Settings, markdown_table
+
+    docs = (ROOT / "docs" / "configuration.md").read_text()
+    start = docs.index("<!-- settings-table")
+    table = docs[docs.index("\n", start) + 1 : docs.index("<!-- /settings-table -->")].strip()
+    assert table == markdown_table()
+    traits = CodeModeKernel.class_traits(config=True)
+    fields = {f.name: f.default for f in dataclasses.fields(Settings)}
+    assert list(fields) == [s.name for s in SETTINGS]
+    for s in SETTINGS:
+        assert s.env == "CODEMODE_" + s.name.upper() and f"`{s.env}`" in table
+        assert fields[s.name] == s.default
+        assert traits[s.name].default_value == s.default and traits[s.name].help == s.help

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from codemode_kernel import _guard as guard
 from codemode_kernel import sql as S
-from codemode_kernel._ddl import quote
+from codemode_kernel._identifiers import quote
 
 # The `db` fixture is reused across the examples of a test; every example
 # drops and recreates its own table, so no state leaks between examples.
