@@ -1,6 +1,6 @@
 """Run code in a Code Mode session from a program: one call in, one result out.
 
->>> from codemode_kernel._client import CodeModeSession
+>>> from codemode_kernel import CodeModeSession
 >>> with CodeModeSession("agent-42", cell_timeout=60) as s:
 ...     ex = s.run("helpers.db.query('SELECT 1 AS x')")
 ...     ex.ok, ex.results[0]["application/vnd.codemode.query+json"]["rows"]

@@ -82,8 +82,10 @@ ALLOWED = (
     "SELECT/WITH/VALUES, INSERT (OR REPLACE, UPSERT, RETURNING), UPDATE, DELETE,"
     " CREATE/DROP TABLE, CREATE/DROP INDEX, ALTER TABLE"
 )
-#: What users ask for most that is refused, in words.
-REFUSED = "PRAGMA (use helpers.db.schema()), ATTACH, BEGIN/COMMIT, triggers, views, virtual tables"
+#: What users ask for most that is refused, in words (Markdown).
+REFUSED = (
+    "PRAGMA (use `helpers.db.schema()`), ATTACH, BEGIN/COMMIT, triggers, views, virtual tables"
+)
 #: The one summary sentence every refusal ends with.
 SUMMARY = f"Allowed: {ALLOWED}."
 

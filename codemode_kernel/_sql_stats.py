@@ -75,6 +75,10 @@ def temporal(
 
     >>> helpers.db.query(helpers.sql.temporal("orders", "created", "week",
     ...                                       value="amount", agg="sum"))
+           bucket   sum
+    0  2024-03-04  15.5
+    1  2024-03-11   9.5
+    2  2024-03-18   1.0
     """
     exp = sqlglot_exp()
     if interval not in _INTERVALS:
@@ -155,6 +159,8 @@ def statistics(table: str, column: str, *, where: Where = None) -> str:
     weighted by the fraction of ``h``.
 
     >>> helpers.db.query(helpers.sql.statistics("trials", "enrollment"))
+       count  nulls  distinct  min  max ...
+    0      4      1         4   40  300 ...
     """
     source = select_from(table, alias_node(column_node(column), "x"), where=where).subquery(
         "_codemode_in"
@@ -191,7 +197,12 @@ def histogram(table: str, column: str, bins: int = 10, *, where: Where = None) -
     with count 0. NULL and non-numeric values are left out; when all values
     are equal there is one bin ``[v, v]``; no values, no rows.
 
-    >>> helpers.db.query(helpers.sql.histogram("trials", "enrollment", bins=20))
+    >>> helpers.db.query(helpers.sql.histogram("trials", "enrollment", bins=4))
+       bin_start  bin_end  count
+    0       40.0    105.0      2
+    1      105.0    170.0      1
+    2      170.0    235.0      0
+    3      235.0    300.0      1
     """
     exp = sqlglot_exp()
     count_arg(bins, "bins", maximum=10_000)
@@ -247,6 +258,9 @@ def group_by(
     >>> helpers.db.query(helpers.sql.group_by(
     ...     "orders", "country", {"amount": ["sum", "avg"], "*": ["count"]},
     ...     having="count > 1", order_by="-amount_sum"))
+      country  amount_sum  amount_avg  count
+    0      US        15.5        7.75      2
+    1      DE         9.5        4.75      2
     """
     keys = column_names(by, "by")
     if not isinstance(aggregations, Mapping) or not aggregations:

@@ -81,6 +81,11 @@ def count_by(table: str, column: str, *, where: Where = None, limit: int | None 
     NULL is a value of its own and sorts after the others.
 
     >>> helpers.db.query(helpers.sql.count_by("trials", "phase", where={"status": "open"}))
+      phase  count
+    0     I      1
+    1    II      1
+    2   III      1
+    3   NaN      1
     """
     exp = sqlglot_exp()
     col = column_node(column)
@@ -111,6 +116,12 @@ def top_n(
     broken by the returned columns, ascending.
 
     >>> helpers.db.query(helpers.sql.top_n("trials", "title", 5, by="enrollment"))
+           title  enrollment
+    0   50% dose       300.0
+    1  Aspirin A       120.0
+    2  Vitamin D        80.0
+    3  Aspirin B        40.0
+    4    Placebo         NaN
     """
     names = column_names(column, "column")
     key = names[0] if by is None else by
@@ -129,6 +140,12 @@ def distinct(table: str, columns: Columns, *, where: Where = None, limit: int | 
     """The distinct values (combinations) of ``columns``, sorted, NULLs last.
 
     >>> helpers.db.query(helpers.sql.distinct("trials", ["phase", "status"]))
+      phase  status
+    0     I    open
+    1    II    open
+    2   III  closed
+    3   III    open
+    4   NaN    open
     """
     names = column_names(columns)
     query = (
@@ -161,6 +178,8 @@ def search(table: str, columns: Columns, term: str, *, limit: int | None = 100) 
     ``limit=None`` returns all matches (up to ``max_rows``).
 
     >>> helpers.db.query(helpers.sql.search("trials", ["title", "sponsor"], "50% dose"))
+       id     title phase  status sponsor  enrollment
+    0   3  50% dose   III  closed    Beta         300
     """
     exp = sqlglot_exp()
     if not isinstance(term, str):
@@ -183,6 +202,8 @@ def sample(table: str, n: int = 10, *, where: Where = None) -> str:
     """``n`` random rows (all rows when there are fewer), in random order.
 
     >>> helpers.db.query(helpers.sql.sample("trials", 5))
+       id      title phase  status sponsor  enrollment
+    ...
     """
     exp = sqlglot_exp()
     query = (
@@ -200,6 +221,8 @@ def duplicates(table: str, columns: Columns, *, where: Where = None) -> str:
     each other (as in GROUP BY and pandas' ``duplicated``).
 
     >>> helpers.db.query(helpers.sql.duplicates("people", ["name", "birth_date"]))
+      name  birth_date  count
+    0  Ann  1990-01-02      2
     """
     exp = sqlglot_exp()
     names = column_names(columns)
@@ -224,6 +247,9 @@ def null_counts(table: str, columns: Columns, *, where: Where = None) -> str:
     One scan of the table; ``null_fraction`` is NULL for an empty table.
 
     >>> helpers.db.query(helpers.sql.null_counts("trials", ["phase", "enrollment"]))
+           column  nulls  rows  null_fraction
+    0       phase      1     5            0.2
+    1  enrollment      1     5            0.2
     """
     import sqlglot
 
@@ -289,6 +315,12 @@ def join(
 
     >>> helpers.db.query(helpers.sql.join("orders", "customers", {"customer_id": "id"},
     ...                                   how="left", columns=["orders.id", "name"]))
+       id name
+    0   1  Ann
+    1   2  Ann
+    2   3  Bob
+    3   4  NaN
+    4   5  Bob
     """
     import sqlglot
 

@@ -8,6 +8,7 @@ before and after.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -78,98 +79,20 @@ def snapshot(db: Database) -> dict:
     }
 
 
-# (sql, error class). At least 50 attacks across the categories of issue 3.
-ATTACKS: list[tuple[str, type]] = [
-    # attach / vacuum / files
-    (f"ATTACH DATABASE '{SCRATCH}/a.db' AS a", SQLBlockedError),
-    (f"attach '{SCRATCH}/b.db' as b", SQLBlockedError),
-    ("DETACH DATABASE main", SQLBlockedError),
-    ("VACUUM", SQLBlockedError),
-    (f"VACUUM INTO '{SCRATCH}/copy.db'", SQLBlockedError),
-    (f"vacuum main into '{SCRATCH}/copy2.db'", SQLBlockedError),
-    # pragma, plain and table-valued, hidden
-    ("PRAGMA user_version = 42", SQLBlockedError),
-    ("PRAGMA writable_schema = ON", SQLBlockedError),
-    ("PRAGMA journal_mode = DELETE", SQLBlockedError),
-    ("pRaGmA/**/max_page_count = 1", SQLBlockedError),
-    ("PRAGMA table_info(t)", SQLBlockedError),
-    ("SELECT * FROM pragma_table_info('t')", SQLBlockedError),
-    ("SELECT name FROM pragma_database_list", SQLBlockedError),
-    ("WITH x AS (SELECT * FROM pragma_database_list) SELECT * FROM x", SQLBlockedError),
-    ("SELECT * FROM t WHERE name IN (SELECT name FROM pragma_table_info('t'))", SQLBlockedError),
-    ("INSERT INTO t (name) SELECT file FROM pragma_database_list", SQLBlockedError),
-    ("SELECT * FROM \"pragma_index_list\"('t')", SQLBlockedError),
-    ("SELECT * FROM main.pragma_compile_options", SQLBlockedError),
-    # transactions
-    ("BEGIN", SQLBlockedError),
-    ("BEGIN IMMEDIATE TRANSACTION", SQLBlockedError),
-    ("COMMIT", SQLBlockedError),
-    ("END", SQLBlockedError),
-    ("END TRANSACTION", SQLBlockedError),
-    ("ROLLBACK", SQLBlockedError),
-    ("SAVEPOINT sp", SQLBlockedError),
-    ("RELEASE sp", SQLBlockedError),
-    ("RELEASE SAVEPOINT sp", SQLBlockedError),
-    # stacked statements behind an allowed one; ; inside strings; comments
-    ("SELECT 1; PRAGMA user_version = 7", SQLBlockedError),
-    ("SELECT ';'; DROP TABLE _codemode_state", SQLBlockedError),
-    ("INSERT INTO t (name) VALUES ('x;'); ATTACH 'x' AS y", SQLBlockedError),
-    ("UPDATE t SET name = 'z' /* ; */; VACUUM", SQLBlockedError),
-    ("SELECT 1 -- ; PRAGMA\n; PRAGMA user_version = 9", SQLBlockedError),
-    ("DELETE FROM t;\n\nBEGIN;", SQLBlockedError),
-    # triggers, views, virtual tables
-    ("CREATE TRIGGER tr AFTER INSERT ON t BEGIN DELETE FROM t; END", SQLBlockedError),
-    ("CREATE TEMP TRIGGER tr2 BEFORE DELETE ON t BEGIN SELECT 1; END", SQLBlockedError),
-    ("CREATE VIEW v AS SELECT * FROM t", SQLBlockedError),
-    ("CREATE TEMP VIEW v2 AS SELECT 1", SQLBlockedError),
-    ("CREATE VIRTUAL TABLE ft USING fts5(body)", SQLBlockedError),
-    ("CREATE VIRTUAL TABLE f3 USING fts3(body)", SQLBlockedError),
-    ("DROP VIEW IF EXISTS v", SQLBlockedError),
-    ("DROP TRIGGER IF EXISTS tr", SQLBlockedError),
-    # maintenance / introspection statements
-    ("ANALYZE", SQLBlockedError),
-    ("ANALYZE t", SQLBlockedError),
-    ("REINDEX", SQLBlockedError),
-    ("REINDEX t_name", SQLBlockedError),
-    ("EXPLAIN SELECT * FROM t", SQLBlockedError),
-    ("EXPLAIN QUERY PLAN SELECT * FROM t", SQLBlockedError),
-    # forbidden functions, quoted and hidden
-    ("SELECT load_extension('/tmp/evil.so')", SQLBlockedError),
-    ("SELECT \"load_extension\"('/tmp/evil.so')", SQLBlockedError),
-    ("SELECT [load_extension]('x')", SQLBlockedError),
-    ("SELECT `LOAD_EXTENSION`('x')", SQLBlockedError),
-    ("SELECT fts3_tokenizer('simple')", SQLBlockedError),
-    ("SELECT hex(fts3_tokenizer('simple'))", SQLBlockedError),
-    ("CREATE TABLE d (a TEXT DEFAULT (load_extension('x')))", SQLBlockedError),
-    ("CREATE TABLE c (a TEXT CHECK (fts3_tokenizer('x') IS NULL))", SQLBlockedError),
-    ("ALTER TABLE t ADD COLUMN z DEFAULT (load_extension('x'))", SQLBlockedError),
-    ("SELECT * FROM t WHERE id = (SELECT load_extension('x'))", SQLBlockedError),
-    # internals
-    ("SELECT * FROM sqlite_stmt", SQLBlockedError),
-    ("SELECT * FROM dbstat", SQLBlockedError),
-    # writes to schema and bookkeeping tables; renames into reserved names
-    ("INSERT INTO sqlite_master VALUES ('table','x','x',0,'CREATE TABLE x(a)')", SQLBlockedError),
-    ("UPDATE sqlite_master SET sql = 'x'", SQLBlockedError),
-    ("DELETE FROM sqlite_master", SQLBlockedError),
-    ("UPDATE sqlite_sequence SET seq = 1000", SQLBlockedError),
-    ("INSERT INTO sqlite_sequence VALUES ('t', 99)", SQLBlockedError),
-    ("DELETE FROM sqlite_sequence", SQLBlockedError),
-    ("DROP TABLE sqlite_sequence", SQLBlockedError),
-    ("DELETE FROM _codemode_state", SQLBlockedError),
-    ("UPDATE _codemode_log SET error = NULL", SQLBlockedError),
-    ("INSERT INTO _codemode_state VALUES ('k', '1', 0)", SQLBlockedError),
-    ('DROP TABLE "_codemode_state"', SQLBlockedError),
-    ("ALTER TABLE _codemode_log RENAME TO mine", SQLBlockedError),
-    ("ALTER TABLE t RENAME TO _codemode_state", SQLBlockedError),
-    ("ALTER TABLE t RENAME TO sqlite_evil", SQLBlockedError),
-    ("CREATE TABLE _codemode_x (a)", SQLBlockedError),
-    ("CREATE INDEX ix ON _codemode_state(value)", SQLBlockedError),
-    ("CREATE TABLE sqlite_evil (a)", SQLBlockedError),
-    # syntax tricks: the parser fails closed
-    ("SELECT 1 /* unterminated", SQLSyntaxError),
-    ("SELEC * FROM t", SQLSyntaxError),
-    ("SELECT * FROM t WHERE (", SQLSyntaxError),
-]
+# The corpus lives in tests/data/guard/*.json: (sql, expected error) per case.
+GUARD_DATA = Path(__file__).resolve().parents[1] / "data" / "guard"
+ERRORS = {"SQLBlockedError": SQLBlockedError, "SQLSyntaxError": SQLSyntaxError}
+
+
+def corpus(name: str) -> list[dict]:
+    cases = json.loads((GUARD_DATA / name).read_text("utf-8"))["cases"]
+    for case in cases:
+        case["sql"] = case["sql"].replace("{scratch}", SCRATCH)
+    return cases
+
+
+#: At least 50 attacks across the categories of issue 3.
+ATTACKS: list[tuple[str, type]] = [(c["sql"], ERRORS[c["error"]]) for c in corpus("attacks.json")]
 
 
 @pytest.fixture
@@ -273,56 +196,7 @@ def test_quota_exceeded_keeps_database_usable(tmp_path):
 
 # --- legitimate analytics: a guard that blocks these is broken too ------------
 
-LEGIT: list[str] = [
-    "SELECT * FROM t",
-    "SELECT name, count(*) FROM t GROUP BY name HAVING count(*) >= 1 ORDER BY 2 DESC",
-    "WITH x AS (SELECT * FROM t WHERE v > 1) SELECT * FROM x",
-    "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 10)"
-    " SELECT sum(n) FROM r",
-    "SELECT name, v, row_number() OVER (ORDER BY v), sum(v) OVER (PARTITION BY name) FROM t",
-    "SELECT name, lag(v) OVER w, avg(v) OVER w FROM t WINDOW w AS (ORDER BY id)",
-    "SELECT json_extract('{\"a\": 1}', '$.a'), json_object('k', name) FROM t",
-    "SELECT value FROM json_each('[1, 2, 3]')",
-    "SELECT '{\"a\": {\"b\": 2}}' ->> '$.a.b', '{\"a\": 1}' -> '$.a'",
-    "SELECT strftime('%Y-%m', '2024-03-05'), date('now', '-1 day'), julianday('2024-01-01')",
-    "INSERT INTO t (id, name) VALUES (1, 'up') ON CONFLICT(id) DO UPDATE SET name = excluded.name",
-    "INSERT INTO t (name, v) VALUES ('r', 9) RETURNING id, name",
-    "UPDATE t SET v = v * 2 WHERE v IS NOT NULL RETURNING *",
-    "DELETE FROM t WHERE name = 'zzz' RETURNING id",
-    "INSERT INTO t (name, v) SELECT name || '2', v FROM t",
-    "INSERT OR REPLACE INTO t (id, name) VALUES (2, 'replaced')",
-    "REPLACE INTO t (id, name) VALUES (3, 'replaced')",
-    "INSERT OR IGNORE INTO t (id, name) VALUES (1, 'ignored')",
-    "CREATE TABLE summary AS SELECT name, sum(v) AS total FROM t GROUP BY name",
-    "CREATE TABLE s (id INTEGER PRIMARY KEY, x TEXT NOT NULL) STRICT",
-    "CREATE TABLE w (k TEXT PRIMARY KEY, v) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS checked (a INT CHECK (a > 0), b TEXT DEFAULT 'x',"
-    " c TEXT CHECK (json_valid(c)))",
-    "CREATE INDEX t_v_partial ON t(v) WHERE v IS NOT NULL",
-    "CREATE UNIQUE INDEX IF NOT EXISTS t_lower ON t(lower(name), id)",
-    "DROP INDEX IF EXISTS t_name",
-    "CREATE TABLE tmp_drop (a); DROP TABLE tmp_drop",
-    "ALTER TABLE t ADD COLUMN note TEXT DEFAULT 'n/a'",
-    "ALTER TABLE t ADD extra",
-    "ALTER TABLE t RENAME COLUMN v TO value_col",
-    "CREATE TABLE r1 (a, b); ALTER TABLE r1 DROP COLUMN b; ALTER TABLE r1 RENAME TO r2",
-    'CREATE TABLE "select" ("from" TEXT, "order" INT, [group] TEXT, `where` REAL)',
-    'CREATE TABLE kw (x); INSERT INTO kw VALUES (1); SELECT "x" AS "table" FROM "kw"',
-    "SELECT * FROM sqlite_master WHERE type = 'table'",
-    "SELECT name FROM sqlite_schema",
-    "SELECT * FROM _codemode_state",
-    "VALUES (1, 'a'), (2, 'b')",
-    "SELECT 1 UNION ALL SELECT 2 INTERSECT SELECT 2 EXCEPT SELECT 3",
-    "SELECT a.name FROM t AS a JOIN t AS b ON a.id = b.id LEFT JOIN t c USING (id)",
-    "SELECT CASE WHEN v > 2 THEN 'hi' ELSE 'lo' END, iif(v IS NULL, 0, 1), coalesce(v, 0) FROM t",
-    "SELECT name FROM t WHERE name LIKE 'a%' ESCAPE '\\' OR name GLOB 'b*'",
-    "SELECT count(*) FILTER (WHERE v > 1), group_concat(name, ';') FROM t",
-    "SELECT ';' AS semicolon, '--' AS dashes, '/*' AS comment",
-    "SELECT printf('%5.2f', 3.14159), substr('hello', 2, 3), instr('abc', 'b'), hex(randomblob(4))",
-    "SELECT * FROM t ORDER BY v NULLS LAST LIMIT 2 OFFSET 1",
-    "\ufeffSELECT 1",
-    "SELECT 1; -- trailing comment",
-]
+LEGIT: list[str] = [c["sql"] for c in corpus("legit.json")]
 
 
 @pytest.fixture
@@ -374,45 +248,7 @@ def test_spider_corpus_all_allowed(tmp_path, spider):
 
 # --- the engine layer on its own (parser layer switched off) ------------------
 
-ENGINE_ATTACKS = [
-    f"ATTACH DATABASE '{SCRATCH}/e.db' AS e",
-    "VACUUM",
-    f"VACUUM INTO '{SCRATCH}/e-copy.db'",
-    "PRAGMA user_version = 5",
-    "PRAGMA writable_schema = 1",
-    "SELECT * FROM pragma_table_info('t')",
-    "WITH x AS (SELECT * FROM pragma_database_list) SELECT * FROM x",
-    "BEGIN",
-    "COMMIT",
-    "END",
-    "ROLLBACK",
-    "SAVEPOINT s",
-    "RELEASE s",
-    "CREATE TRIGGER tr AFTER INSERT ON t BEGIN DELETE FROM t; END",
-    "CREATE TEMP TRIGGER tr2 AFTER INSERT ON t BEGIN SELECT 1; END",
-    "CREATE VIEW v AS SELECT 1",
-    "CREATE TEMP VIEW v2 AS SELECT 1",
-    "CREATE VIRTUAL TABLE f USING fts5(x)",
-    "ANALYZE",
-    "REINDEX t_name",
-    "SELECT load_extension('/tmp/x.so')",
-    "SELECT fts3_tokenizer('simple')",
-    "SELECT * FROM dbstat",
-    "SELECT * FROM sqlite_stmt",
-    "INSERT INTO sqlite_sequence VALUES ('t', 99)",
-    "UPDATE sqlite_sequence SET seq = 99",
-    "DELETE FROM sqlite_sequence",
-    "DELETE FROM _codemode_state",
-    "INSERT INTO _codemode_log (ts, kind) VALUES (0, 'forged')",
-    "UPDATE _codemode_state SET value = '2'",
-    "DROP TABLE _codemode_log",
-    "ALTER TABLE _codemode_state RENAME TO mine",
-    "ALTER TABLE _codemode_state ADD COLUMN evil",
-    "CREATE INDEX evil ON _codemode_state(value)",
-    "CREATE TABLE _codemode_new (a)",
-    "UPDATE sqlite_master SET sql = 'x'",
-    "SELECT 1; PRAGMA user_version = 9",
-]
+ENGINE_ATTACKS = [c["sql"] for c in corpus("engine-attacks.json")]
 
 
 @pytest.fixture
