@@ -16,7 +16,10 @@ This module is the public API; every name in ``__all__`` is kept stable
         ├── QueryTimeoutError         a statement past query_timeout
         ├── StateError                a state key or value that cannot be stored
         ├── QuotaExceededError        the database at its size quota
-        └── CellTimeoutError          a cell past its timeout (also a KeyboardInterrupt)
+        ├── CellTimeoutError          a cell past its timeout (also a KeyboardInterrupt)
+        ├── ToolArgumentError         a helpers.mcp argument against the tool's schema (a TypeError)
+        └── ToolError                 a helpers.mcp tool call failed (isError, its server)
+            └── ToolTimeoutError      a tool call past its timeout= (also a TimeoutError)
 
 SQLite's own errors (no such table, constraint failed) stay ``sqlite3`` errors.
 """
@@ -32,6 +35,9 @@ from .errors import (
     SQLBlockedError,
     SQLSyntaxError,
     StateError,
+    ToolArgumentError,
+    ToolError,
+    ToolTimeoutError,
 )
 
 __version__ = "0.1.0"
@@ -49,6 +55,9 @@ __all__ = [
     "SQLSyntaxError",
     "Settings",
     "StateError",
+    "ToolArgumentError",
+    "ToolError",
+    "ToolTimeoutError",
     "__version__",
     "load_ipython_extension",
 ]
