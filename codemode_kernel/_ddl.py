@@ -1,4 +1,4 @@
-"""SQL the kernel writes itself (quoting, CREATE TABLE, INSERT), built with sqlglot.
+"""SQL the kernel writes itself (CREATE TABLE, ADD COLUMN, INSERT), built with sqlglot.
 
 Names are validated with :func:`guard.check_identifier` and rendered as
 quoted identifiers; user strings are never pasted into SQL.

@@ -201,13 +201,15 @@ class Database:
                 self.connection.lock,
                 self._calls.call("query", sql, txn=write, write=write) as call,
             ):
-                before = self.conn.total_changes
-                cur = self.connection.execute(stmt.text, bound)
-                rows, columns, truncated = fetch(cur, row_limit)
+                conn = self.connection.get()
+                before = conn.total_changes
+                rows, columns, truncated = fetch(
+                    self.connection.execute(stmt.text, bound), row_limit
+                )
                 call.rows = len(rows)
                 # RETURNING applies every change at its first step; SQLite
                 # counts them once the statement is reset, even if rows were cut.
-                call.written = self.conn.total_changes - before
+                call.written = conn.total_changes - before
                 call.statements = 1
             elapsed = (time.perf_counter() - start) * 1000
             df = result_frame(rows, columns, sql, truncated, row_limit, elapsed, self._metrics)

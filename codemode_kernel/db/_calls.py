@@ -18,7 +18,7 @@ from ._metrics import Metrics
 from ._transaction import Transactions
 
 if TYPE_CHECKING:
-    from ._connection import Connection, Deadline
+    from ._connection import Connection
     from ._transaction import Atomic
 
 __all__ = ["Call", "Calls"]
@@ -39,7 +39,8 @@ class Call:
 
     __slots__ = (
         "_atomic",
-        "_deadline",
+        "_deadline_set",
+        "_outer_deadline",
         "_start",
         "calls",
         "error",
@@ -61,7 +62,8 @@ class Call:
         self.written = 0
         self.error: BaseException | None = None
         self._atomic = atomic
-        self._deadline: Deadline | None = None
+        self._deadline_set = False
+        self._outer_deadline: float | None = None
         self._start = 0.0
 
     def __enter__(self) -> Call:
@@ -73,7 +75,8 @@ class Call:
             connection.get()
             if calls.depth == 1:
                 connection.clear_interrupt()
-            self._deadline = connection.deadline(calls.settings().query_timeout).__enter__()
+            self._outer_deadline = connection.push_deadline(calls.settings().query_timeout)
+            self._deadline_set = True
             if self._atomic is not None:
                 self._atomic.__enter__()
         except BaseException as exc:
@@ -100,15 +103,14 @@ class Call:
                 if self.error is not exc:
                     raise self.error from None
         finally:
-            if self._deadline is not None:
-                self._deadline.__exit__()
-                self._deadline = None
+            if self._deadline_set:
+                connection.pop_deadline(self._outer_deadline)
+                self._deadline_set = False
             calls.depth -= 1
             elapsed = (time.perf_counter() - self._start) * 1000
             calls.record(self.kind, self.sql, self.rows, elapsed, self.error)
-            if self.error is None and exc is None:
-                calls.metrics.add("statements", self.statements)
-                calls.metrics.add("rows_written", self.written)
+            if self.error is None and exc is None and (self.statements or self.written):
+                calls.metrics.wrote(self.statements, self.written)
 
 
 class Calls:

@@ -203,6 +203,17 @@ class Connection:
         """
         return Deadline(self, seconds)
 
+    def push_deadline(self, seconds: float) -> float | None:
+        """Set a deadline ``seconds`` from now; return the one it replaces (give
+        that to :meth:`pop_deadline`). :meth:`deadline` is the ``with`` form."""
+        outer = self._deadline
+        self._deadline = time.monotonic() + seconds
+        return outer
+
+    def pop_deadline(self, outer: float | None) -> None:
+        """Put back the deadline :meth:`push_deadline` replaced."""
+        self._deadline = outer
+
     def restart_deadline(self, seconds: float) -> None:
         """Move the innermost deadline to ``seconds`` from now (batch_insert: per chunk)."""
         self._deadline = time.monotonic() + seconds
@@ -212,7 +223,9 @@ class Connection:
         return deadline is not None and time.monotonic() > deadline
 
     def _progress(self) -> int:
-        return 1 if self.timed_out() else 0
+        # Called every PROGRESS_OPCODES steps of every statement: kept to one frame.
+        deadline = self._deadline
+        return 1 if deadline is not None and time.monotonic() > deadline else 0
 
     def interrupt(self, error: BaseException | None = None) -> None:
         """Stop the running statement (called from another thread).
@@ -276,10 +289,8 @@ class Deadline:
         self.outer: float | None = None
 
     def __enter__(self) -> Deadline:
-        c = self.connection
-        self.outer = c._deadline
-        c._deadline = time.monotonic() + self.seconds
+        self.outer = self.connection.push_deadline(self.seconds)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.connection._deadline = self.outer
+        self.connection.pop_deadline(self.outer)

@@ -60,6 +60,18 @@ class Metrics:
     def add(self, name: str, n: float) -> None:
         self.counters[name] += n
 
+    def read(self, rows: int) -> None:
+        """A query returned ``rows`` rows."""
+        c = self.counters
+        c["queries"] += 1
+        c["rows_read"] += rows
+
+    def wrote(self, statements: int, rows: int) -> None:
+        """A call ran ``statements`` statements that changed ``rows`` rows."""
+        c = self.counters
+        c["statements"] += statements
+        c["rows_written"] += rows
+
     def call(self, elapsed_ms: float, failed: bool) -> None:
         """One public call ended (after ``elapsed_ms``; ``failed`` if it raised)."""
         self.counters["time_ms"] += elapsed_ms

@@ -113,8 +113,7 @@ def result_frame(
     truncated, row_limit, elapsed_ms); counted in ``metrics`` (queries, rows read)."""
     import pandas as pd
 
-    metrics.add("queries", 1)
-    metrics.add("rows_read", len(rows))
+    metrics.read(len(rows))
 
     df = frame(rows, columns) if rows else pd.DataFrame(columns=columns)
     df.attrs["codemode"] = {
