@@ -169,7 +169,16 @@ class McpServers(_Names):
         conn = self._connection(name)
         key = (conn.name, aio)
         if key not in self._tools:
-            tools = self._runtime.run(conn.list_tools(), what=f"{conn.name}.tools/list")
+            start, error, fresh = time.perf_counter(), None, conn.tools is None
+            try:
+                # the first listing starts the server: logged, its time is the start's
+                tools = self._runtime.run(conn.list_tools(), what=f"{conn.name}.tools/list")
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                if fresh:
+                    self._record(f"{conn.name} tools/list", start, error)
             self._tools[key] = self._build(conn, tools, aio=aio)
         return self._tools[key]
 

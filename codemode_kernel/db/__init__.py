@@ -85,8 +85,7 @@ class Database:
             state.SCHEMA + LOG_SCHEMA + META_SCHEMA,
         )
         self._calls = Calls(self.connection, lambda: self.settings)
-        #: Logs work done outside SQLite (kind "mcp": a helpers.mcp call): Calls.external.
-        self.log_external = self._calls.external
+        self.log_external = self._calls.external  # e.g. kind "mcp": a helpers.mcp call
         self._metrics = self._calls.metrics
         #: Called with this Database each time it opens its file.
         self.on_open: list[Callable[[Database], None]] = []

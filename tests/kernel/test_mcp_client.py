@@ -304,6 +304,15 @@ def test_paginate_refuses_a_tool_whose_pages_have_no_items(k):
     assert cell.ename == "TypeError"
 
 
+def test_the_server_start_is_logged(k):
+    k.ok("helpers.mcp.pubs")
+    starts = k.value(
+        "helpers.db.logs(1000).query('kind == \"mcp\"')['sql']"
+        ".loc[lambda s: s.str.endswith('tools/list')].tolist()"
+    )
+    assert starts.count("pubs tools/list") == 1  # once, however often it is used
+
+
 def test_calls_are_logged_with_kind_mcp(k):
     k.run("helpers.mcp.pubs.fail(message='logged failure')")
     k.ok("helpers.mcp.pubs.summary('PMID000002')")
@@ -321,6 +330,7 @@ def test_calls_are_logged_with_kind_mcp(k):
 
 
 def test_a_hung_call_is_stopped_by_the_cell_timeout_and_the_next_call_works(k):
+    k.ok("helpers.mcp.trials")  # started (a start under load can take more than 1 s)
     start = time.monotonic()
     cell = k.run("%%timeout 1\nhelpers.mcp.trials.sleep(60)")
     elapsed = time.monotonic() - start
