@@ -178,7 +178,7 @@ class McpServers(_Names):
                 raise
             finally:
                 if fresh:
-                    self._record(f"{conn.name} tools/list", start, error)
+                    self._record(f"{conn.name}.tools/list", start, error)
             self._tools[key] = self._build(conn, tools, aio=aio)
         return self._tools[key]
 

@@ -310,7 +310,7 @@ def test_the_server_start_is_logged(k):
         "helpers.db.logs(1000).query('kind == \"mcp\"')['sql']"
         ".loc[lambda s: s.str.endswith('tools/list')].tolist()"
     )
-    assert starts.count("pubs tools/list") == 1  # once, however often it is used
+    assert starts.count("pubs.tools/list") == 1  # once, however often it is used
 
 
 def test_calls_are_logged_with_kind_mcp(k):
