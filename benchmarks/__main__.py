@@ -15,6 +15,7 @@ from . import (
     bench_kernel,
     bench_ladder,
     bench_mcp,
+    bench_mcp_client,
     bench_notebook,
     bench_query,
     bench_sweep,
@@ -34,6 +35,7 @@ GROUPS = (
     "sweep",
     "ladder",
     "mcp",
+    "mcp-client",
     "transfer",
     "notebook",
 )
@@ -73,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         "sweep": lambda c: [bench_sweep.run(c)],
         "ladder": bench_ladder.run,  # issue 18: overshoot per runaway kind, per-cell cost
         "mcp": bench_mcp.run,
+        "mcp-client": bench_mcp_client.run,  # helpers.mcp calls, paginate memory
         "transfer": bench_transfer.run,
         "notebook": bench_notebook.run,  # plot.histogram vs df.hist, pager keyset vs OFFSET
     }

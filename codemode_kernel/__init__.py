@@ -25,7 +25,10 @@ This module is the public API; every name in ``__all__`` is kept stable
             ├── CeilingError          a limit raised above its ceiling (also ValueError)
             ├── RestoreError          a file helpers.db.restore() refuses (nothing changed)
             ├── UnsupportedValueError a value SQLite cannot store (also Type/ValueError)
-            └── DuplicateColumnError  two spellings of one column name (also ValueError)
+            ├── DuplicateColumnError  two spellings of one column name (also ValueError)
+            ├── ToolArgumentError     a helpers.mcp argument against the tool's schema (TypeError)
+            └── ToolError             a helpers.mcp tool call failed (isError, its server)
+                └── ToolTimeoutError  a tool call past its timeout= (also a TimeoutError)
 
 SQLite's own errors (no such table, constraint failed) stay ``sqlite3`` errors.
 """
@@ -47,6 +50,9 @@ from .errors import (
     SQLParameterError,
     SQLSyntaxError,
     StateError,
+    ToolArgumentError,
+    ToolError,
+    ToolTimeoutError,
     UnsupportedValueError,
 )
 
@@ -71,6 +77,9 @@ __all__ = [
     "SQLSyntaxError",
     "Settings",
     "StateError",
+    "ToolArgumentError",
+    "ToolError",
+    "ToolTimeoutError",
     "UnsupportedValueError",
     "__version__",
     "load_ipython_extension",

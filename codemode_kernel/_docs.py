@@ -33,12 +33,21 @@ _SCHEMA_BUDGET = 2_400  # characters for the table list at most
 TOTAL_BUDGET = 10_000  # ~2,500 tokens: the API grew (plots, MCP tools, export)
 
 
+class Tools(Protocol):
+    """What docs() reads of ``helpers.mcp`` (the configured MCP servers)."""
+
+    def __len__(self) -> int: ...
+
+    def docs_lines(self) -> list[str]: ...
+
+
 class Described(Protocol):
     """What docs() reads of ``helpers`` (a ``Helpers``)."""
 
     session: Session
     settings: Settings
     db: Database
+    mcp: Tools
 
 
 class Markdown(str):
@@ -200,6 +209,12 @@ def _tables(db: Database, *, max_columns: int, budget: int) -> list[str]:
     return lines
 
 
+def _mcp(helpers: Described) -> list[str]:
+    """Every MCP tool with its arguments, when servers are configured (starts them)."""
+    mcp = helpers.mcp
+    return [*mcp.docs_lines(), ""] if len(mcp) else []
+
+
 def docs(
     helpers: Described, *, max_columns: int = 20, schema_chars: int = _SCHEMA_BUDGET
 ) -> Markdown:
@@ -222,6 +237,7 @@ def docs(
         "",
         *_api(helpers),
         "",
+        *_mcp(helpers),
         "Errors: `helpers.errors` (each a `CodeModeError`, e.g. SQLBlockedError); SQLite's"
         " own errors (no such table, constraint failed) stay `sqlite3` exceptions.",
     ]

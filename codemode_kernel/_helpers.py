@@ -10,6 +10,7 @@ from . import errors
 if TYPE_CHECKING:
     from types import ModuleType
 
+    from ._mcp_client import McpServers
     from ._plot import Plot
     from ._settings import Settings
     from ._store import Session
@@ -25,6 +26,7 @@ class Helpers:
       batch_insert, create_table, state, metrics, logs, schema, explain, browse).
     * ``helpers.sql``: builders that return SQL text (count_by, top_n, ...).
     * ``helpers.plot``: charts computed in SQLite (histogram, bar, line, box, pie).
+    * ``helpers.mcp``: MCP tools as functions (``helpers.mcp.<server>.<tool>(...)``).
     * ``helpers.docs()``: Markdown describing the API and the current schema.
     * ``helpers.errors``: the exception classes (SQLBlockedError, ...).
 
@@ -37,6 +39,7 @@ class Helpers:
         self.session = session
         self._settings = settings
         self._db: Database | None = None
+        self._mcp: McpServers | None = None
         #: Called with the Database each time it opens its file (the kernel's
         #: lifecycle registers here, before the first use).
         self.on_db_open: list[Callable[[Database], None]] = []
@@ -62,6 +65,23 @@ class Helpers:
         return self._db
 
     @property
+    def mcp(self) -> McpServers:
+        """MCP servers from ``CODEMODE_MCP_CONFIG`` (read on first use; servers start lazily)."""
+        if self._mcp is None:
+            from ._mcp_client import load_mcp
+
+            def log(kind: str, text: str, elapsed_ms: float, error: BaseException | None) -> None:
+                self.db.log_external(kind, text, elapsed_ms, error)
+
+            self._mcp = load_mcp(self._settings.mcp_config, log)
+        return self._mcp
+
+    @property
+    def open_mcp(self) -> McpServers | None:
+        """``helpers.mcp`` if it was made, else None (never reads the config or starts servers)."""
+        return self._mcp
+
+    @property
     def sql(self) -> ModuleType:
         """SQL builders: ``helpers.db.query(helpers.sql.count_by("t", "col"))``."""
         from . import sql
@@ -84,6 +104,8 @@ class Helpers:
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
+        if self._mcp is not None:
+            self._mcp.close()
 
     def use_session(self, session: Session) -> None:
         """Close the database and bind ``helpers.db`` to ``session`` (``%session``).
@@ -103,6 +125,7 @@ class Helpers:
         label = f" ({label})" if label else ""
         return (
             f"<Code Mode helpers: session {self.session.id!r}{label}; helpers.db ({opened}),"
-            " helpers.sql (builders), helpers.plot (charts), helpers.docs(), helpers.errors."
+            " helpers.sql (builders), helpers.plot (charts), helpers.mcp (MCP tools),"
+            " helpers.docs(), helpers.errors."
             " See helpers? >"
         )

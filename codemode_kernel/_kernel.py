@@ -191,6 +191,9 @@ class CodeModeKernel(IPythonKernel, SettingTraits):
         db = self.helpers.open_db  # never open the database just to interrupt it
         if db is not None:
             db.interrupt(error)
+        mcp = self.helpers.open_mcp  # a cell waiting on an MCP tool call (never start one)
+        if mcp is not None:
+            mcp.interrupt(error)
 
     # -- SIGINT: see _timeouts.py ----------------------------------------------
 

@@ -182,6 +182,14 @@ SETTINGS: tuple[Setting, ...] = (
         _number(float, 0, allow_zero=False),
         "Memory one query result may take while it is fetched, in MB (more is cut, flagged).",
     ),
+    Setting(
+        "mcp_config",
+        "CODEMODE_MCP_CONFIG",
+        None,
+        _path,
+        "The MCP servers of `helpers.mcp` (a JSON file with `mcpServers`, see"
+        " docs/mcp-client.md); default `<jupyter config dir>/codemode/mcp.json` when it exists.",
+    ),
 )
 
 
@@ -236,6 +244,8 @@ class Settings:
                 f" {_plain(top)}"
             )
         return value
+
+    mcp_config: Path | None = DEFAULTS["mcp_config"]
 
     @property
     def sessions_dir(self) -> Path:

@@ -45,6 +45,9 @@ __all__ = [
     "SQLParameterError",
     "SQLSyntaxError",
     "StateError",
+    "ToolArgumentError",
+    "ToolError",
+    "ToolTimeoutError",
     "UnsupportedValueError",
 ]
 
@@ -128,3 +131,27 @@ class UnsupportedValueError(CodeModeError, TypeError, ValueError):
 class DuplicateColumnError(CodeModeError, ValueError):
     """Two names denote the same column: SQLite compares identifiers ignoring
     ASCII case, so ``Name`` and ``name`` are one column. The message names both."""
+
+
+class ToolArgumentError(CodeModeError, TypeError):
+    """An argument of an MCP tool call does not match the tool's input schema.
+
+    Raised before the call is sent; the message names the argument and what
+    the schema wants.
+    """
+
+
+class ToolError(CodeModeError):
+    """An MCP tool call failed: the tool's error result (``isError``), or its server.
+
+    ``server`` and ``tool`` name the call; the message carries the server's text.
+    """
+
+    def __init__(self, message: str, *, server: str = "", tool: str = "") -> None:
+        super().__init__(message)
+        self.server = server
+        self.tool = tool
+
+
+class ToolTimeoutError(ToolError, TimeoutError):
+    """An MCP tool call ran longer than its ``timeout=`` and was cancelled."""

@@ -410,6 +410,102 @@ DROP VIEW IF EXISTS anything
     ),
 ]
 
+NOTEBOOKS["mcp-staging"] = [
+    md("""
+# Stage MCP tool results in the session database
+
+Code Mode's point: the model (or you) writes code that calls tools as functions, large
+tool results go into `helpers.db` instead of into the context, and only a small answer
+comes back. Here two MCP servers, a made-up clinical-**trials** registry and a
+**pub**lications index (the test fixture `tests/fixtures/mcp_trials_server.py`), are
+staged into two tables and joined in one SQL query.
+
+The servers come from an `mcp.json` file in the format the MCP ecosystem uses; this
+notebook's kernel reads `notebooks/mcp-staging.json` through `CODEMODE_MCP_CONFIG`
+(default: `<jupyter config dir>/codemode/mcp.json`):
+
+```json
+{"mcpServers": {
+  "trials": {"command": "python", "args": ["../tests/fixtures/mcp_trials_server.py",
+             "--source", "trials", "--size", "5000"], "cwd": "."},
+  "pubs":   {"command": "python", "args": ["../tests/fixtures/mcp_trials_server.py",
+             "--source", "pubs", "--size", "20000", "--trials", "5000"],
+             "cwd": "."}}}
+```
+"""),
+    code("helpers.mcp"),
+    md(
+        "## Tools are functions\n\n`helpers.mcp.<server>` starts the server (once, on first "
+        "use) and lists its tools, with signatures made from their input schemas. `help()`, "
+        "`?` and tab completion work on them."
+    ),
+    code("helpers.mcp.trials"),
+    code("help(helpers.mcp.trials.lookup_by_id)"),
+    code('helpers.mcp.trials.lookup_by_id("NCT00042")'),
+    md(
+        "Arguments are checked against the tool's JSON schema before anything is sent, so a "
+        "mistake is a clear `ToolArgumentError` rather than a confusing server error."
+    ),
+    code('helpers.mcp.trials.count_by("sponsor")', tags=["raises-exception"]),
+    md(
+        "## Stage two sources\n\n`search` is cursor-paginated. `helpers.mcp.paginate` calls it "
+        "page after page and yields the records, and `batch_insert` streams them into a table: "
+        "one page is in memory at a time, however many records there are. Nested JSON "
+        "(each trial's `sites`, each publication's `authors`) is stored as JSON text. "
+        "`progress=True` shows the rows as they arrive."
+    ),
+    code("""
+helpers.db.batch_insert(
+    "trials", helpers.mcp.paginate(helpers.mcp.trials.search, page_size=1000), progress=True
+)
+"""),
+    code("""
+helpers.db.batch_insert(
+    "pubs", helpers.mcp.paginate(helpers.mcp.pubs.search, page_size=1000), progress=True
+)
+"""),
+    md(
+        "## Join them in SQL, answer in ten rows\n\nAmong completed trials whose first site "
+        "is in Germany, which conditions and phases have the most publications citing them? "
+        "`->>` reads the nested JSON."
+    ),
+    code("""
+helpers.db.query(\"\"\"
+SELECT t.condition, t.phase,
+       count(*) AS publications,
+       count(DISTINCT t.id) AS trials,
+       min(p.year) AS first_year,
+       round(avg(t.enrollment)) AS mean_enrollment
+FROM pubs AS p JOIN trials AS t ON t.id = p.trial_id
+WHERE t.status = 'COMPLETED' AND t.sites->>'$[0].country' = 'DE'
+GROUP BY t.condition, t.phase
+ORDER BY publications DESC, t.condition, t.phase
+LIMIT 10
+\"\"\")
+"""),
+    md(
+        "Every tool call is in the session's log with kind `mcp`: the tool, its arguments, "
+        "the time it took and the error, if any."
+    ),
+    code("""
+log = helpers.db.logs(100)
+calls = log[log.kind == "mcp"].assign(tool=lambda d: d["sql"].str.split(" ").str[0])
+calls.groupby("tool").agg(calls=("tool", "size"), errors=("error", "count"))
+"""),
+    code("""
+calls[["sql", "error"]].head(2)
+"""),
+]
+
+#: Environment for notebooks whose kernel needs more than a data dir.
+ENV: dict[str, dict[str, str]] = {
+    "mcp-staging": {
+        "CODEMODE_MCP_CONFIG": str(ROOT / "notebooks" / "mcp-staging.json"),
+        # the config's "python" is found on PATH: make it this interpreter (which has mcp)
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+}
+
 
 def build(name: str, *, execute: bool = True) -> Path:
     nb = new_notebook(cells=NOTEBOOKS[name])
@@ -426,12 +522,16 @@ def build(name: str, *, execute: bool = True) -> Path:
         with tempfile.TemporaryDirectory() as data_dir:
             os.environ["CODEMODE_DATA_DIR"] = data_dir
             os.environ["CODEMODE_SESSION_ID"] = f"notebook-{name}"
+            saved = dict(os.environ)
+            os.environ.update(ENV.get(name, {}))
             nbclient.NotebookClient(
                 nb,
                 kernel_name="codemode",
                 timeout=900,
                 resources={"metadata": {"path": str(path.parent)}},
             ).execute()
+            os.environ.clear()
+            os.environ.update(saved)
     nbformat.write(nb, path)
     return path
 

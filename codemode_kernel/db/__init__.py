@@ -85,6 +85,7 @@ class Database(state.StateMethods, LimitMethods, KeepResults):
         )
         self._calls = Calls(self.connection, lambda: self.settings)
         self.judge = Judge(self.connection)  #: SQLite's compile of each user statement
+        self.log_external = self._calls.external  # e.g. kind "mcp": a helpers.mcp call
         self._metrics = self._calls.metrics
         #: Called with this Database each time it opens its file.
         self.on_open: list[Callable[[Database], None]] = []

@@ -152,16 +152,25 @@ class Calls:
         return exc
 
     def record(
-        self, kind: str, sql: object, rows: int, elapsed_ms: float, error: BaseException | None
+        self,
+        kind: str,
+        sql: object,
+        rows: int,
+        elapsed_ms: float,
+        error: BaseException | None,
+        *,
+        counted: bool = True,
     ) -> None:
-        """Count and log one call; flush the log if due and no call is running.
+        """Count (unless ``counted=False``) and log one call; flush the log if due
+        and no call is running.
 
         Total: it runs in ``finally`` blocks, where an exception of its own
         would replace the user's error, so nothing after the entry is
         buffered may raise (the entry then waits for the next flush).
         """
         with self.connection.lock:
-            self.metrics.call(elapsed_ms, error is not None)
+            if counted:
+                self.metrics.call(elapsed_ms, error is not None)
             if error is not None:
                 mark_logged(error)  # so that db._calllog.logged does not log it twice
             due = self.log.add(kind, sql, rows, elapsed_ms, error)
@@ -169,6 +178,14 @@ class Calls:
                 self.connection.session.touch()
                 if due and self.depth == 0:
                     self.log.flush(wait=False)
+
+    def external(
+        self, kind: str, text: str, elapsed_ms: float, error: BaseException | None = None
+    ) -> None:
+        """One log entry for work done outside SQLite: kind ``mcp`` is a ``helpers.mcp``
+        tool call (``text``: the tool and its arguments). It shows in ``logs()`` and adds
+        nothing to the database's time or error counters (``get_metrics()``)."""
+        self.record(kind, text, 0, elapsed_ms, error, counted=False)
 
     def flush(self) -> None:
         """Open the file and write the buffered log (before reading logs or metrics)."""

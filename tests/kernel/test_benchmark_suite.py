@@ -46,6 +46,8 @@ MEASURES = (
     "rows: peak RSS growth",
     "rows, table order: last page vs first",
     "rows, sorted by an indexed column: last page vs first",
+    "MCP tool call round trip",
+    "MCP records, paginate → batch_insert",
 )
 
 

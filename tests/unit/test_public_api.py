@@ -32,6 +32,9 @@ EXPECTED = [
     "SQLSyntaxError",
     "Settings",
     "StateError",
+    "ToolArgumentError",
+    "ToolError",
+    "ToolTimeoutError",
     "UnsupportedValueError",
     "__version__",
     "load_ipython_extension",
@@ -65,7 +68,9 @@ def test_public_modules_and_the_rest_are_private():
     public = sorted(
         p.stem if p.name != "__init__.py" else p.parent.name
         for p in PACKAGE.rglob("*.py")
-        if not p.stem.startswith("_") or p.name == "__init__.py"
+        # a package is private when its folder's name starts with "_" (_mcp_client/)
+        if not any(part.startswith("_") for part in p.relative_to(PACKAGE).parent.parts)
+        and (not p.stem.startswith("_") or p.name == "__init__.py")
     )
     assert public == ["codemode_kernel", "db", "errors", "sql"]
     for module in ("codemode_kernel.db", "codemode_kernel.errors", "codemode_kernel.sql"):
