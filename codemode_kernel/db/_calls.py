@@ -134,7 +134,7 @@ class Calls:
         connection.on_open.append(self._load_counters)
 
     def _load_counters(self, connection: Connection) -> None:
-        rows = connection.run_internal("SELECT value FROM _codemode_meta WHERE key='counters'")
+        rows = connection.run_internal("SELECT value FROM main._codemode_meta WHERE key='counters'")
         self.metrics.load(rows[0][0] if rows else None)
 
     def call(self, kind: str, sql: str, *, txn: bool = False, write: bool = False) -> Call:

@@ -37,7 +37,7 @@ KEEP = 10_000
 FLUSH_ENTRIES = 1_000
 FLUSH_AFTER_S = 2.0
 SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS _codemode_log ("
+    "CREATE TABLE IF NOT EXISTS main._codemode_log ("
     " id INTEGER PRIMARY KEY, ts REAL NOT NULL, kind TEXT NOT NULL, sql TEXT,"
     " rows INTEGER, elapsed_ms REAL, error TEXT);"
 )
@@ -145,19 +145,22 @@ class ExecutionLog:
         assert conn is not None
         conn.executemany(
             c.tagged(
-                "INSERT INTO _codemode_log (ts, kind, sql, rows, elapsed_ms, error)"
+                "INSERT INTO main._codemode_log (ts, kind, sql, rows, elapsed_ms, error)"
                 " VALUES (?, ?, ?, ?, ?, ?)"
             ),
             entries,
         )
         conn.execute(
             c.tagged(
-                "DELETE FROM _codemode_log WHERE id <= (SELECT max(id) FROM _codemode_log) - ?"
+                "DELETE FROM main._codemode_log"
+                " WHERE id <= (SELECT max(id) FROM main._codemode_log) - ?"
             ),
             (KEEP,),
         )
         conn.execute(
-            c.tagged("INSERT OR REPLACE INTO _codemode_meta (key, value) VALUES ('counters', ?)"),
+            c.tagged(
+                "INSERT OR REPLACE INTO main._codemode_meta (key, value) VALUES ('counters', ?)"
+            ),
             (self.metrics.dumps(),),
         )
 
@@ -167,7 +170,7 @@ class ExecutionLog:
         import pandas as pd
 
         rows = self.connection.run_internal(
-            "SELECT ts, kind, sql, rows, elapsed_ms, error FROM _codemode_log"
+            "SELECT ts, kind, sql, rows, elapsed_ms, error FROM main._codemode_log"
             " ORDER BY id DESC LIMIT ?",
             (limit,),
         )

@@ -33,7 +33,7 @@ COUNTERS = (
     "time_ms",
     "log_dropped",
 )
-SCHEMA = "CREATE TABLE IF NOT EXISTS _codemode_meta (key TEXT PRIMARY KEY, value TEXT);"
+SCHEMA = "CREATE TABLE IF NOT EXISTS main._codemode_meta (key TEXT PRIMARY KEY, value TEXT);"
 #: The ``_codemode_meta`` key the counters are saved under.
 META_KEY = "counters"
 

@@ -227,7 +227,7 @@ class Restore:
         with c.internal() as conn:
             conn.executemany(
                 c.tagged(
-                    "INSERT INTO _codemode_state (key, value, updated) VALUES (?, ?, ?)"
+                    "INSERT INTO main._codemode_state (key, value, updated) VALUES (?, ?, ?)"
                     " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
                     " updated = excluded.updated"
                 ),

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["SCHEMA", "StateMethods", "check_key", "delete", "encode", "keys", "load", "save"]
 
 SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS _codemode_state ("
+    "CREATE TABLE IF NOT EXISTS main._codemode_state ("
     " key TEXT PRIMARY KEY, value TEXT NOT NULL, updated REAL NOT NULL);"
 )
 
@@ -48,7 +48,7 @@ def encode(key: str, value: Any) -> str:
 def save(connection: Connection, key: str, text: str) -> None:
     """Insert or replace ``key`` (inside the caller's transaction)."""
     connection.run_internal(
-        "INSERT INTO _codemode_state (key, value, updated) VALUES (?, ?, ?)"
+        "INSERT INTO main._codemode_state (key, value, updated) VALUES (?, ?, ?)"
         " ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated = excluded.updated",
         (key, text, time.time()),
     )
@@ -56,7 +56,7 @@ def save(connection: Connection, key: str, text: str) -> None:
 
 def load(connection: Connection, key: str) -> tuple[bool, Any]:
     """(found, value) for ``key``."""
-    rows = connection.run_internal("SELECT value FROM _codemode_state WHERE key = ?", (key,))
+    rows = connection.run_internal("SELECT value FROM main._codemode_state WHERE key = ?", (key,))
     return (True, json.loads(rows[0][0])) if rows else (False, None)
 
 
@@ -64,13 +64,15 @@ def delete(connection: Connection, key: str) -> int:
     """Delete ``key``; the number of rows deleted (0 or 1)."""
     with connection.lock, connection.internal() as conn:
         return conn.execute(
-            connection.tagged("DELETE FROM _codemode_state WHERE key = ?"), (key,)
+            connection.tagged("DELETE FROM main._codemode_state WHERE key = ?"), (key,)
         ).rowcount
 
 
 def keys(connection: Connection) -> list[str]:
     """All keys, sorted."""
-    return [r[0] for r in connection.run_internal("SELECT key FROM _codemode_state ORDER BY key")]
+    return [
+        r[0] for r in connection.run_internal("SELECT key FROM main._codemode_state ORDER BY key")
+    ]
 
 
 class StateMethods:
