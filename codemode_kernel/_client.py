@@ -23,7 +23,12 @@ import time
 import uuid
 from typing import Any
 
-__all__ = ["QUERY_MIME", "CodeModeSession", "Execution", "ExecutionError"]
+__all__ = ["QUERY_MIME", "CodeModeSession", "Execution", "ExecutionError", "KernelDiedError"]
+
+
+class KernelDiedError(RuntimeError):
+    """The kernel process died during ``run`` (not by the timeout ladder); the
+    session has already restarted it."""
 
 
 class _KernelDied(RuntimeError):
@@ -259,9 +264,9 @@ class CodeModeSession:
             return ex
 
     def _after_exit(self, collector: _Collector, start: float, timeout: float | None) -> Execution:
-        """The kernel died during a cell. If it was the timeout ladder's exit step
-        (exit code 1 after the cell's limit), restart it and report the timeout;
-        otherwise raise ``RuntimeError``."""
+        """The kernel died during a cell: restart it. If it was the timeout
+        ladder's exit step (its exit code), report the timeout; otherwise
+        raise ``RuntimeError``."""
         from ._ladder import EXIT_CODE
 
         ex = collector.ex
@@ -269,13 +274,20 @@ class CodeModeSession:
         limit = timeout if timeout is not None else self.cell_timeout
         process = getattr(self.km.provisioner, "process", None)
         code = getattr(process, "returncode", None)
-        if not limit or code != EXIT_CODE or ex.duration_s < limit:
-            raise RuntimeError(f"the kernel died while running the code (exit code {code})")
+        # Restarted whatever the cause, so that the session stays usable. The
+        # limit may be the cell's own (%%timeout, %timeout), which this side
+        # does not know: the ladder's exit code is what tells a timeout.
         self.restart()
+        if code != EXIT_CODE:
+            raise KernelDiedError(
+                f"the kernel died while running the code (exit code {code}); it was restarted:"
+                " variables are gone, the session database kept every committed transaction"
+            )
         ex.restarted = True
+        shown = f"its {limit:g} s limit" if limit else "its time limit"
         ex.error = ExecutionError(
             "CellTimeoutError",
-            f"the cell ran past its {limit:g} s limit and stopped neither when interrupted nor"
+            f"the cell ran past {shown} and stopped neither when interrupted nor"
             " at its next line (a long C call that holds the GIL, e.g. a catastrophic regular"
             " expression), so the kernel process exited and was restarted: variables are gone;"
             " the session database kept every committed transaction and rolled back the open"

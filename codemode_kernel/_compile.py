@@ -174,6 +174,16 @@ _LIMITS = (
     ("at most 64 tables in a join", "SQLite's 64 tables per join", "join fewer tables"),
     ("too many FROM clause terms", "SQLite's 200 FROM-clause terms", "flatten less: use tables"),
     ("out of memory", "SQLite's memory cap (hard_heap_limit)", "use less memory"),
+    (
+        "string or blob too big",
+        "SQLITE_LIMIT_LENGTH",
+        "keep each value under 1 MiB (split it, or store large files outside the database)",
+    ),
+    (
+        "variable number must be between",
+        "SQLITE_LIMIT_VARIABLE_NUMBER",
+        "bind fewer parameters (an IN list expands to one per element: use a table and a join)",
+    ),
 )
 
 

@@ -19,7 +19,7 @@ from mcp.server.mcpserver import Context
 from mcp.shared.exceptions import MCPError
 from mcp_types import METHOD_NOT_FOUND, CallToolResult, TextContent
 
-from ._client import Execution
+from ._client import Execution, KernelDiedError
 from ._mcp_cell import MIME as CELL_MIME
 from ._mcp_kernels import KernelPool, SessionBusyError, SessionExpiredError, SessionLimitError
 from ._mcp_results import cap
@@ -173,10 +173,10 @@ class Calls:
                     session.interrupt()
                 raise
             except Exception as exc:
-                if not session.km.is_alive():
+                if isinstance(exc, KernelDiedError) or not session.km.is_alive():
                     return error_result(
                         "KernelDiedError: the kernel died while running the code. The next"
-                        " call starts a new kernel for this session (the database is kept;"
+                        " call runs in a new kernel for this session (the database is kept;"
                         " Python variables are lost)"
                     )
                 return error_result(

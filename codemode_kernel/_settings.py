@@ -9,6 +9,7 @@ kept.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -38,9 +39,13 @@ def default_data_dir() -> Path:
 
 def _number(kind: type, minimum: float, allow_zero: bool = True) -> Callable[[Any], Any]:
     def parse(raw: Any) -> Any:
+        if isinstance(raw, bool):  # True is 1 to Python, never a limit
+            raise ValueError("must be a number, not a bool")
         value = (
             kind(float(raw)) if kind is int and isinstance(raw, str) and "." in raw else kind(raw)
         )
+        if kind is int and isinstance(raw, float) and math.isfinite(raw) and not raw.is_integer():
+            raise ValueError("must be a whole number")
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("must be a finite number")
         if value < minimum or (value == 0 and not allow_zero):

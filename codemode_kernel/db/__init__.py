@@ -57,6 +57,10 @@ if TYPE_CHECKING:
 
 __all__ = ["LIMITS", "Database", "ExecResult", "NewColumnsWarning"]
 
+#: ``stacklevel`` of a warning raised in a public method: past the method and
+#: db._calllog's wrapper, at the user's own line.
+_CALLER = 3
+
 
 class Database(state.StateMethods, LimitMethods, KeepResults):
     """The session database. Reach it as ``helpers.db`` in a notebook.
@@ -193,7 +197,8 @@ class Database(state.StateMethods, LimitMethods, KeepResults):
                 # then fails whole, instead of raising after its writes were kept.
                 if cut or (truncated and limit is None):  # not for an explicit limit
                     warnings.warn(
-                        truncation_warning(row_limit, len(rows) if cut else None), stacklevel=2
+                        truncation_warning(row_limit, len(rows) if cut else None),
+                        stacklevel=_CALLER,
                     )
             elapsed = (time.perf_counter() - start) * 1000
             df = result_frame(rows, columns, sql, truncated, row_limit, elapsed, self._metrics)
@@ -267,7 +272,7 @@ class Database(state.StateMethods, LimitMethods, KeepResults):
             out = [(self.judge.as_compiled(st, sql, i), *r) for i, (st, *r) in enumerate(out, 1)]
             for _stmt, rows, *_ in out:
                 if rows is not None and rows[3]:  # cut at max_result_mb: before COMMIT
-                    warnings.warn(truncation_warning(row_limit, len(rows[0])), stacklevel=2)
+                    warnings.warn(truncation_warning(row_limit, len(rows[0])), stacklevel=_CALLER)
             call.rows = sum(len(r[1][0]) for r in out if r[1] is not None)
             call.statements = len(out)
             call.written = sum(n for stmt, _, n, _, _ in out if stmt.kind != "SELECT")
@@ -322,7 +327,9 @@ class Database(state.StateMethods, LimitMethods, KeepResults):
             if writer.added:  # before COMMIT: see query()
                 added = ", ".join(writer.added)
                 warnings.warn(
-                    f"batch_insert added column(s) to {table!r}: {added}", NewColumnsWarning, 2
+                    f"batch_insert added column(s) to {table!r}: {added}",
+                    NewColumnsWarning,
+                    _CALLER,
                 )
         return count
 

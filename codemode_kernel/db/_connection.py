@@ -301,7 +301,7 @@ class Connection:
                 return QueryTimeoutError(
                     f"the statement ran longer than query_timeout={t:g} s and was stopped."
                     " Add a WHERE/LIMIT, index the columns you filter on, or raise the limit"
-                    " with CODEMODE_QUERY_TIMEOUT"
+                    " with helpers.db.set_limits(query_timeout=...) or CODEMODE_QUERY_TIMEOUT"
                 )
             error = self._interrupt_error
             if error is not None:
@@ -311,8 +311,8 @@ class Connection:
         if "database or disk is full" in msg:
             return QuotaExceededError(
                 f"the session database reached its quota of {settings.max_db_mb:g} MB;"
-                " nothing from this call was kept. Delete rows or drop tables, or raise"
-                " CODEMODE_MAX_DB_MB"
+                " nothing from this call was kept. Delete rows or drop tables, or raise the"
+                " quota with helpers.db.set_limits(max_db_mb=...) or CODEMODE_MAX_DB_MB"
             )
         if "syntax error" in msg or "incomplete input" in msg:
             return SQLSyntaxError(f"SQL syntax error (from SQLite): {msg}\n  {sql.strip()[:300]}")

@@ -162,11 +162,20 @@ def test_resource_exhaustion(tmp_path):
             "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r)"
             " INSERT INTO t (name) SELECT n FROM r"
         )
-    with pytest.raises(sqlite3.DataError, match="too big"):
+    with pytest.raises(
+        LimitExceededError,
+        match=r"SQLITE_LIMIT_LENGTH=1,048,576 \(SQLite: string or blob too big\)",
+    ):
         db.query("SELECT randomblob(1000000000)")
-    with pytest.raises(sqlite3.DataError, match="too big"):
+    with pytest.raises(
+        LimitExceededError,
+        match=r"SQLITE_LIMIT_LENGTH=1,048,576 \(SQLite: string or blob too big\)",
+    ):
         db.query("SELECT zeroblob(2000000000)")
-    with pytest.raises(sqlite3.DataError, match="too big"):
+    with pytest.raises(
+        LimitExceededError,
+        match=r"SQLITE_LIMIT_LENGTH=1,048,576 \(SQLite: string or blob too big\)",
+    ):
         db.query("SELECT length(replace(hex(zeroblob(8000000)), '0', 'xx'))")
     with pytest.raises(sqlite3.OperationalError, match="pattern too complex"):
         db.query("SELECT 'a' LIKE ?", ["%a" * 2000])

@@ -4,7 +4,6 @@ function call runs long (kind 11), results are capped by bytes (kind 12)."""
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 import time
 import warnings
 
@@ -12,7 +11,7 @@ import pytest
 
 from codemode_kernel.db import NewColumnsWarning
 from codemode_kernel.db._results import resident_bytes
-from codemode_kernel.errors import CodeModeError, ResultTooLargeError
+from codemode_kernel.errors import CodeModeError, LimitExceededError, ResultTooLargeError
 
 CLOSE_ERROR = (
     r"^helpers\.db\.close\(\) was called while a helpers\.db call was running \(from"
@@ -84,11 +83,17 @@ def test_new_columns_warning_as_error_rolls_the_batch_back(db):
     assert db.query("SELECT * FROM t").to_dict("records") == [{"a": 1}]
 
 
+TOO_BIG = (
+    r"exceeds SQLITE_LIMIT_LENGTH=1,048,576 \(SQLite: string or blob too big\);"
+    r" keep each value under 1 MiB"
+)
+
+
 def test_values_are_capped_at_one_mib(db):
     assert db.query("SELECT length(zeroblob(1048576)) AS n")["n"][0] == 1048576
-    with pytest.raises(sqlite3.DataError, match="string or blob too big"):
+    with pytest.raises(LimitExceededError, match=TOO_BIG):
         db.query("SELECT zeroblob(1048577)")
-    with pytest.raises(sqlite3.DataError, match="string or blob too big"):
+    with pytest.raises(LimitExceededError, match=TOO_BIG):
         db.query("SELECT length(replace(hex(zeroblob(600000)), '0', 'xx'))")
 
 
