@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import sql as builders
 from ._identifiers import check_identifier
+from ._names import fold
 from ._sql_ast import column_node, condition, count_arg, literal, render, select_from
 
 if TYPE_CHECKING:
@@ -115,6 +116,14 @@ class Plot:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    def _check(self, table: str, *columns: str | None) -> None:
+        """ValueError for a column ``table`` lacks: SQLite would read an unknown
+        ``"name"`` as a string and draw an empty chart without a word."""
+        have = list(self._db.schema(table)["column"])
+        for col in columns:
+            if col is not None and isinstance(col, str) and fold(col) not in map(fold, have):
+                raise ValueError(f"no column {col!r} in {table!r}; its columns: {have}")
+
     def _query(self, sql: str, params: Any = None) -> pd.DataFrame:
         return self._db.query(sql, params)
 
@@ -137,6 +146,7 @@ class Plot:
         >>> ax = helpers.plot.histogram("orders", "amount", bins=30, where="amount > 0")
         >>> ax.data.head(3)
         """
+        self._check(table, column)
         sql = builders.histogram(table, column, bins, where=where)
         data = self._query(sql, params)
         ax = _axes(ax)
@@ -179,6 +189,7 @@ class Plot:
 
         >>> ax = helpers.plot.bar("orders", "country", value="amount", agg="sum", top=10)
         """
+        self._check(table, column, value)
         data, sql, measure = self._groups(table, column, value, agg, top, where, params)
         ax = _axes(ax)
         labels = [_label(v) for v in data[column]]
@@ -243,6 +254,7 @@ class Plot:
 
         >>> ax = helpers.plot.pie("orders", "status")
         """
+        self._check(table, column)
         import pandas as pd
 
         data, sql, _ = self._groups(table, column, None, "count", top, where, params)
@@ -287,6 +299,7 @@ class Plot:
 
         >>> ax = helpers.plot.line("orders", "created_at", "month", value="amount", agg="sum")
         """
+        self._check(table, time_column, value)
         sql = builders.temporal(
             table, time_column, unit, value=value, agg=agg, where=where, unit=stored_as
         )
@@ -327,6 +340,7 @@ class Plot:
 
         >>> ax = helpers.plot.box("orders", "amount", by="country", top=5)
         """
+        self._check(table, column, by)
         import pandas as pd
         from sqlglot import exp
 

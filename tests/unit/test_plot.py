@@ -196,3 +196,20 @@ def test_docstring_examples_run(plot, orders, db):
         ns = {"helpers": helpers}
         exec(lines[0][4:], ns)
         assert len(ns["ax"].data) >= 1, name
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda p: p.histogram("orders", "nope"), "nope"),
+        (lambda p: p.line("orders", "NOPE_TIME"), "NOPE_TIME"),
+        (lambda p: p.bar("orders", "nope"), "nope"),
+        (lambda p: p.bar("orders", "country", value="nope", agg="sum"), "nope"),
+        (lambda p: p.pie("orders", "nope"), "nope"),
+        (lambda p: p.box("orders", "amount", by="nope"), "nope"),
+    ],
+)
+def test_an_unknown_column_is_a_clear_error_not_an_empty_chart(plot, orders, call, name):
+    # SQLite reads an unknown "name" as a string literal: the chart would be empty.
+    with pytest.raises(ValueError, match=rf"^no column '{name}' in 'orders'; its columns: \["):
+        call(plot)
