@@ -144,7 +144,7 @@ def child(rows: int) -> dict:
 def staging_memory(cfg: Config) -> Row:
     rows = 2_000 if cfg.quick else 50_000
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_mcp", str(rows)],
+        [sys.executable, "-m", "benchmarks.bench_mcp_client", str(rows)],
         capture_output=True,
         text=True,
         check=True,

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._checks import positive_int
+from ._display import with_nulls
 from ._identifiers import check_identifier
 from ._names import fold
 
@@ -318,7 +319,8 @@ class Pages:
         return table_html(self.frame, self.widths)
 
     def __repr__(self) -> str:
-        return f"{self.label}: {self.status_text()}\n{self.frame.to_string(index=False)}"
+        shown = with_nulls(self.frame).to_string(index=False, na_rep="NULL")
+        return f"{self.label}: {self.status_text()}\n{shown}"
 
     def _repr_html_(self) -> str:
         return f"<p>{html.escape(self.status_text())}</p>{styled(self.table_html())}"

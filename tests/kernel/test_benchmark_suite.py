@@ -25,11 +25,6 @@ MEASURES = (
     "cell timeout overshoot",
     "query timeout overshoot",
     "idle session dirs",
-    "MCP `run_python` round trip",
-    "MCP `sql` round trip",
-    "to .db",
-    "to Parquet",
-    "from .db",
     # benchmarks/bench_ladder.py (issue 18): one row per runaway kind, then the costs
     "ladder overshoot: except_exception",
     "ladder overshoot: except_base_exception",
@@ -42,12 +37,17 @@ MEASURES = (
     "trivial cell round trip, 300 s limit",
     "CPU-bound cell after a forced stop",
     "exit timer per cell",
+    "MCP `run_python` round trip",
+    "MCP `sql` round trip",
+    "MCP tool call round trip",
+    "MCP records, paginate → batch_insert",
+    "to .db",
+    "to Parquet",
+    "from .db",
     "rows (50 bins): time",
     "rows: peak RSS growth",
     "rows, table order: last page vs first",
     "rows, sorted by an indexed column: last page vs first",
-    "MCP tool call round trip",
-    "MCP records, paginate → batch_insert",
 )
 
 

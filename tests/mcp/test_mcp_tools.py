@@ -102,7 +102,8 @@ async def test_dataframe_comes_as_its_query_payload(conn):
     )
     r = await c.call_tool("run_python", {"code": code})
     assert not r.is_error, texts(r)
-    payload = json.loads(texts(r)[0])
+    # The first use of helpers.db also says (on stderr) where the session lives.
+    [payload] = [json.loads(t) for t in texts(r) if t.startswith('{"sql"')]
     assert [col["name"] for col in payload["columns"]] == ["id", "name"]
     assert payload["rows"] == [{"id": i, "name": f"p{i}"} for i in range(5)]
     assert payload["row_count"] == 5 and payload["truncated"] is False
