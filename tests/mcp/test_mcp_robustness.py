@@ -79,27 +79,26 @@ async def test_a_flooded_session_blocks_neither_other_sessions_nor_its_interrupt
 
 
 @pytest.mark.slow
-async def test_a_cell_that_swallows_interrupts_is_ended_by_a_kernel_restart(tmp_path):
+async def test_a_cell_that_swallows_interrupts_is_stopped_and_the_session_goes_on(tmp_path):
+    """The kernel's own ladder stops it (forced stop at the limit + grace, issue 18);
+    the client's restart backstop is for a kernel that does not answer at all
+    (tests/kernel/test_client.py)."""
     data = tmp_path / "sessions"
     async with stdio_client(data) as c:
         setup = "helpers.db.batch_insert('kept', [{'a': 1}]); v = 1"
         assert not (await c.call_tool("run_python", {"code": setup})).is_error
         start = time.monotonic()
-        with anyio.fail_after(90):  # before the fix: forever
+        with anyio.fail_after(90):  # before the ladder and the backstop: forever
             r = await c.call_tool("run_python", {"code": SWALLOW, "timeout": 3})
         took = time.monotonic() - start
         assert r.is_error
-        assert facts(r)["ename"] == "CellTimeoutError" and facts(r)["restarted"] is True
-        assert (
-            "CellTimeoutError: the cell ran past its 3 s limit and did not stop when"
-            " interrupted (10 s later), so the kernel was restarted"
-        ) in "\n".join(texts(r))
-        # The limit, the client's two 10 s graces, a kernel restart.
-        assert 3 + 10 + 10 <= took < 3 + 10 + 10 + 30
+        assert facts(r)["ename"] == "CellTimeoutError" and not facts(r).get("restarted")
+        # The limit, the default grace of 2 s, a margin for a loaded machine.
+        assert 3 <= took < 3 + 2 + 10
         r = await c.call_tool("run_python", {"code": "v"})
-        assert facts(r)["ename"] == "NameError"  # a new kernel ...
+        assert not r.is_error  # the same kernel: its variables are intact
         r = await c.call_tool("sql", {"sql": "SELECT a FROM kept"})
-        assert r.structured_content["rows"] == [[1]]  # ... on the same database
+        assert r.structured_content["rows"] == [[1]]
 
 
 async def test_a_negative_timeout_is_refused_and_the_kernel_is_not_started(tmp_path):
