@@ -109,7 +109,7 @@ def test_exit_step_keeps_committed_and_rolls_back_open_transaction(start_kernel,
 
 def test_jupyter_client_restarter_brings_back_the_same_session(tmp_path):
     """jupyter_server runs kernels under this restarter (AsyncIOLoopKernelManager) and sets
-    JPY_SESSION_NAME to the notebook path: the restarted kernel has the same session."""
+    JPY_SESSION_NAME to the notebook path (a label): the restarted kernel has the same session."""
     from jupyter_client.ioloop import AsyncIOLoopKernelManager
 
     notebook = str(tmp_path / "analysis.ipynb")
@@ -156,9 +156,11 @@ def test_jupyter_client_restarter_brings_back_the_same_session(tmp_path):
             await km.shutdown_kernel(now=True)
 
     sid, again, rows = asyncio.run(scenario())
-    assert sid.strip() == notebook
-    assert again.splitlines()[-1] == notebook
-    assert rows == "5\n"
+    # The session follows the kernel (its connection file), not the notebook
+    # path (issue 14); the restarted kernel has the same one.
+    assert sid.strip() and sid.strip() != notebook
+    assert again.splitlines()[-1] == sid.strip()
+    assert rows.splitlines()[-1] == "5"  # after the first-use notice (stderr)
 
 
 def test_code_mode_session_reports_restarted(tmp_path: Path):
@@ -286,16 +288,24 @@ class _Channels:
     def messages(self, within: float):
         import json
 
+        import websocket
+
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
-            yield json.loads(self.ws.recv())
+            # A bounded wait: a request sent while the kernel restarts is dropped
+            # by the server, and an unbounded recv() would then wait forever.
+            self.ws.settimeout(max(0.1, min(2.0, deadline - time.monotonic())))
+            try:
+                yield json.loads(self.ws.recv())
+            except websocket.WebSocketTimeoutException:
+                continue
         raise AssertionError(f"nothing expected arrived within {within} s")
 
-    def run(self, code: str) -> tuple[dict, str, str]:
+    def run(self, code: str, within: float = 60) -> tuple[dict, str, str]:
         """(execute_reply content, stdout, stderr) once the kernel is idle again."""
         msg_id = self.send(code)
         reply, out, err, idle = None, [], [], False
-        for m in self.messages(60):
+        for m in self.messages(within):
             if m["parent_header"].get("msg_id") != msg_id:
                 continue
             if m["msg_type"] == "execute_reply":
@@ -339,15 +349,26 @@ def test_jupyter_server_restarts_the_kernel_with_its_session_and_data(tmp_path):
                 states.append(m["content"]["execution_state"])
                 if states[-1] == "restarting":
                     break
-        for _ in range(60):  # until the restarted kernel answers
+        for _ in range(12):  # until the restarted kernel answers (each try waits 10 s)
             try:
-                reply, out, err = ch.run("print(get_ipython().kernel.codemode_session.id)")
+                reply, out, err = ch.run(
+                    "print(get_ipython().kernel.codemode_session.id)", within=10
+                )
                 break
-            except Exception:
+            except AssertionError:
                 time.sleep(0.5)
         assert reply["status"] == "ok", reply
-        assert out == before  # the same session
-        assert "codemode: cell [3]" in err and "restarted kernel" in err
+        # Output of the first cell after a restart can be lost while the server
+        # re-subscribes to the new kernel's iopub; the next cell's is not.
+        reply, again, _ = ch.run("print(get_ipython().kernel.codemode_session.id)", within=30)
+        assert again == before  # the same session
+        # Shown above the restarted kernel's first output, and in the kernel log
+        # (the server's log here), which holds it even when that output was lost.
+        server.log.flush()
+        logged = (tmp_path / "server.log").read_text(errors="replace")
+        assert ("codemode: cell [3]" in err and "restarted kernel" in err) or (
+            "codemode: cell [3]" in logged and "The kernel process is exiting" in logged
+        )
         reply, out, _ = ch.run("print(len(helpers.db.query('SELECT * FROM t')))")
         assert out == "5\n"  # the data written before the runaway cell
         [again] = [s for s in server.api("GET", "/api/sessions") if s["path"] == "nb.ipynb"]
