@@ -38,9 +38,9 @@ demo: setup
 	$(PY) -m tools.demo notebooks/quickstart.ipynb
 
 # Everything: tests/unit, tests/kernel (real kernels), tests/mcp (real MCP servers),
-# tests/reliability, tests/browser.
-test: setup browser-deps
-	$(PY) -m pytest -q
+# tests/reliability, tests/browser. The quick benchmark run (a test) uses .venv-bench.
+test: setup browser-deps $(BENCH_STAMP)
+	CODEMODE_BENCH_PYTHON=$(abspath $(BENCH_PY)) $(PY) -m pytest -q
 
 # The in-process unit tests only (no kernels, no browser).
 test-fast: setup

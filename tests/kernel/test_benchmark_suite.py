@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,8 +54,11 @@ MEASURES = (
 
 def test_quick_run_prints_and_writes_every_row(tmp_path: Path) -> None:
     out = tmp_path / "RESULTS.md"
+    # The peers (jupysql, sqlite-utils) live in .venv-bench, never in the user's
+    # env: `make test` builds it and names its Python here.
+    python = os.environ.get("CODEMODE_BENCH_PYTHON") or sys.executable
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--output", str(out)],
+        [python, "-m", "benchmarks", "--quick", "--output", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
